@@ -1,0 +1,41 @@
+"""Dagster resources: the Svod workspace and the DuckDB warehouse built from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.config import CONFIG_FILE, PathsConfig, load_config
+from pipelines.errors import ConfigError
+from pipelines.workspace import Workspace, default_workspace_path
+
+
+class SvodWorkspace(dg.ConfigurableResource):  # type: ignore[misc]
+    """The workspace folder a run reads and writes (default: ``$SVOD_WORKSPACE`` or ``data/``)."""
+
+    path: str | None = None
+
+    def root(self) -> Path:
+        return Path(self.path) if self.path else default_workspace_path()
+
+    def open(self) -> Workspace:
+        return Workspace.open(self.root())
+
+
+def warehouse_path(root: Path) -> Path:
+    """The warehouse file of a workspace (falls back to the default name before it exists)."""
+    try:
+        paths = load_config(root / CONFIG_FILE).paths
+    except ConfigError:
+        paths = PathsConfig()
+    return root / paths.warehouse
+
+
+def build_resources(root: Path) -> dict[str, object]:
+    """Resources for one workspace: what the definitions and the CLI both use."""
+    return {
+        "workspace": SvodWorkspace(path=str(root)),
+        "duckdb": DuckDBResource(database=str(warehouse_path(root))),
+    }

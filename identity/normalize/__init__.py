@@ -1,0 +1,1 @@
+"""Phone, e-mail, name and identifier normalisers: clean, parse, build match keys."""

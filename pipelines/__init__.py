@@ -1,0 +1,1 @@
+"""Svod pipelines: workspace config, source connectors, storage, profiles and the CLI."""

@@ -1,0 +1,131 @@
+"""The ``svod`` command line: run the pipeline, write sample data, look into files and results."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines import logs
+from pipelines.errors import SvodError
+from pipelines.config import CONFIG_FILE
+from pipelines.workspace import default_workspace_path, write_sample_config
+
+app = typer.Typer(
+    help=(
+        "Svod: one customer ID per real person and company, from every file your business has.\n\n"
+        "Start with 'svod sample' to write a sample workspace, then 'svod run'."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace folder holding svod.toml, inbox/, lake/ (default: $SVOD_WORKSPACE or data/).",
+        show_default=False,
+    ),
+]
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code=1)
+
+
+def _summary_table(run: dict[str, Any]) -> Table:
+    table = Table(title="Svod run summary", show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    rows = [
+        ("run id", str(run["run_id"])),
+        ("files read", f"{run['files_ingested']} new, {run['files_skipped']} unchanged, "
+                       f"{run['files_failed']} failed"),
+        ("rows read", f"{run['rows_read']:,}"),
+        ("rows staged", f"{run['rows_staged']:,}"),
+        ("rows quarantined", f"{run['rows_quarantined']:,}"),
+        ("customers", f"{run['customers']:,}"),
+        ("records per customer", f"{run['records_per_customer']:.2f}"),
+        ("customers created / merged", f"{run['customers_created']} / {run['customers_merged']}"),
+    ]
+    for what, value in rows:
+        table.add_row(what, value)
+    return table
+
+
+@app.command()
+def run(
+    workspace: WorkspaceOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's own event log.")] = False,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Write logs as JSON lines.")] = False,
+) -> None:
+    """Run the whole pipeline (ingest → stage → resolve → publish) on a workspace.
+
+    Runs the same Dagster asset graph as the UI, in this process. New and changed inbox files are
+    read; unchanged ones are skipped. The published tables are replaced only if every stage
+    succeeds. Ends with a summary; exits 1 if the run failed.
+    """
+    from dagster_project.runner import run_pipeline
+
+    logs.configure(logging.INFO, json_lines=log_json)
+    root = workspace or default_workspace_path()
+    try:
+        with console.status("Running Svod: ingest → stage → resolve → publish …"):
+            outcome = run_pipeline(root, verbose=verbose)
+    except SvodError as exc:
+        _fail(str(exc))
+        return
+    if outcome.run is None or not outcome.success:
+        _fail(f"run {outcome.run_id} failed: {outcome.failure}. Published tables are unchanged.")
+        return
+    for f in outcome.run.get("files") or []:
+        if f["status"] == "failed":
+            console.print(f"[yellow]warning:[/] {f['error']}", highlight=False)
+    out.print(_summary_table(outcome.run))
+    out.print(f"Warehouse: {root / 'warehouse.duckdb'}  ·  Parquet: {root / 'lake' / 'published'}")
+
+
+@app.command()
+def sample(
+    workspace: WorkspaceOption = None,
+    people: Annotated[int, typer.Option(min=10, help="How many people to generate.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same files.")] = 42,
+) -> None:
+    """Write a sample workspace: svod.toml and realistic, messy Russian customer files.
+
+    Files go to <workspace>/inbox (sales spreadsheets, a 1C CommerceML export, web-form JSON,
+    a help-desk export); the truth (which person each record is) goes to <workspace>/truth,
+    which the pipeline never reads. An existing svod.toml is kept.
+    """
+    from pipelines.sample import write_sample_inbox
+
+    root = workspace or default_workspace_path()
+    config = root / CONFIG_FILE
+    if config.exists():
+        console.print(f"keeping existing {config}")
+    else:
+        write_sample_config(root)
+    summary = write_sample_inbox(root, people=people, seed=seed)
+    out.print(
+        f"Sample workspace {root}: {summary.people:,} people, {summary.companies:,} companies, "
+        f"{summary.records:,} records in {len(summary.files)} files. Next: svod run -w {root}"
+    )
+
+
+def main() -> None:
+    """Entry point for ``python -m pipelines.cli``."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Ingest: read the inbox files of every source into raw batches in the lake.
+
+A batch is one file as read at one moment: ``lake/raw/<source>/<batch_id>/`` holds its records,
+its quarantined rows and a ``batch.json`` written last (a batch without it is incomplete and is
+read again). The batch id is derived from the source, the file path, its SHA-256 and the source
+settings, so a file already ingested is skipped and a changed file (or changed mapping) is a new
+batch that supersedes the old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines.config import SourceConfig
+from pipelines.errors import SourceFileError
+from pipelines.schema import QUARANTINE_SCHEMA, RAW_SCHEMA
+from pipelines.sources import connector_for
+from pipelines.sources.base import SourceFile
+from pipelines.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+BATCH_MARKER = "batch.json"
+
+
+@dataclass
+class FileReport:
+    """What happened to one inbox file in this run."""
+
+    source: str
+    relpath: str
+    status: str  # "ingested" | "skipped" | "failed"
+    batch_id: str | None = None
+    sha256: str | None = None
+    records: int = 0
+    quarantined: int = 0
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        return self.records + self.quarantined
+
+
+@dataclass
+class IngestReport:
+    """Per-file outcome of an ingest run."""
+
+    files: list[FileReport]
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [asdict(f) for f in self.files]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in chunks so large files stay out of memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def batch_id_for(source: SourceConfig, relpath: str, sha256: str) -> str:
+    """Deterministic batch id: same file + same settings → same batch."""
+    settings = json.dumps(
+        {"kind": source.kind, "options": source.options, "mapping": source.mapping},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    key = "\0".join((source.name, relpath, sha256, settings))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def discover_files(ws: Workspace) -> list[tuple[SourceConfig, Path]]:
+    """Inbox files per source, in a stable order; a file claimed by two sources goes to the first."""
+    claimed: set[Path] = set()
+    found: list[tuple[SourceConfig, Path]] = []
+    for source in ws.config.sources:
+        for path in sorted(ws.inbox.glob(source.path)):
+            if path.is_file() and not path.name.startswith((".", "~$")) and path not in claimed:
+                claimed.add(path)
+                found.append((source, path))
+    return found
+
+
+def _ingest_file(ws: Workspace, source: SourceConfig, path: Path, now: datetime) -> FileReport:
+    relpath = path.relative_to(ws.inbox).as_posix()
+    sha = file_sha256(path)
+    batch_id = batch_id_for(source, relpath, sha)
+    report = FileReport(source=source.name, relpath=relpath, status="ingested", batch_id=batch_id, sha256=sha)
+    batch_dir = ws.raw_dir / source.name / batch_id
+    if (batch_dir / BATCH_MARKER).is_file():
+        report.status = "skipped"
+        report.notes.append("already ingested (same content and settings)")
+        return report
+    file = SourceFile(
+        path=path,
+        relpath=relpath,
+        source=source.name,
+        kind=source.kind,
+        sha256=sha,
+        batch_id=batch_id,
+        ingested_at=now,
+        options=source.options,
+        mapping=source.mapping,
+    )
+    try:
+        result = connector_for(source.kind)(file)
+    except SourceFileError as exc:
+        report.status, report.error = "failed", str(exc)
+        log.warning("file failed", extra={"file": relpath, "source": source.name, "error": str(exc)})
+        return report
+    tmp = batch_dir.with_name(batch_id + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    result.records.select(list(RAW_SCHEMA)).write_parquet(tmp / "records.parquet")
+    result.quarantine.select(list(QUARANTINE_SCHEMA)).write_parquet(tmp / "quarantine.parquet")
+    report.records, report.quarantined, report.notes = (
+        result.records.height,
+        result.quarantine.height,
+        result.notes,
+    )
+    meta = {
+        "source": source.name,
+        "relpath": relpath,
+        "sha256": sha,
+        "batch_id": batch_id,
+        "ingested_at": now.isoformat(),
+        "records": report.records,
+        "quarantined": report.quarantined,
+    }
+    (tmp / BATCH_MARKER).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    shutil.rmtree(batch_dir, ignore_errors=True)
+    tmp.rename(batch_dir)
+    log.info(
+        "file ingested",
+        extra={"file": relpath, "source": source.name, "records": report.records, "quarantined": report.quarantined},
+    )
+    return report
+
+
+def ingest(ws: Workspace, *, now: datetime | None = None) -> IngestReport:
+    """Read every new or changed inbox file into a raw batch; report each file's outcome."""
+    ws.ensure_dirs()
+    now = now or datetime.now(UTC)
+    reports = [_ingest_file(ws, source, path, now) for source, path in discover_files(ws)]
+    return IngestReport(files=reports)
+
+
+def current_batches(ws: Workspace) -> list[dict[str, Any]]:
+    """Complete batches in force: for each (source, file) the most recently ingested one."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for marker in sorted(ws.raw_dir.glob(f"*/*/{BATCH_MARKER}")):
+        meta = json.loads(marker.read_text(encoding="utf-8"))
+        meta["dir"] = str(marker.parent)
+        if meta["source"] not in {s.name for s in ws.config.sources}:
+            continue
+        key = (meta["source"], meta["relpath"])
+        if key not in latest or (meta["ingested_at"], meta["batch_id"]) > (
+            latest[key]["ingested_at"],
+            latest[key]["batch_id"],
+        ):
+            latest[key] = meta
+    return [latest[k] for k in sorted(latest)]
+
+
+def load_raw(ws: Workspace) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records and quarantined rows of the batches in force."""
+    batches = current_batches(ws)
+    records = [pl.read_parquet(Path(b["dir"]) / "records.parquet") for b in batches]
+    quarantine = [pl.read_parquet(Path(b["dir"]) / "quarantine.parquet") for b in batches]
+    return (
+        pl.concat(records) if records else pl.DataFrame(schema=RAW_SCHEMA),
+        pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA),
+    )
+
+
+def failed_file_quarantine(report: IngestReport) -> pl.DataFrame:
+    """One quarantine row per file that could not be read, so the failure is visible in tables."""
+    rows = [
+        {
+            "record_key": f"{f.source}|{f.relpath}",
+            "source": f.source,
+            "source_file": f.relpath,
+            "source_sheet": None,
+            "source_row": None,
+            "batch_id": f.batch_id,
+            "stage": "ingest",
+            "reason": "file_unreadable",
+            "field": None,
+            "detail": f.error,
+            "raw": None,
+        }
+        for f in report.files
+        if f.status == "failed"
+    ]
+    return pl.DataFrame(rows, schema=QUARANTINE_SCHEMA)

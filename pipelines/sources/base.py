@@ -1,0 +1,117 @@
+"""What every source connector receives and returns.
+
+A connector is a plain function ``read(file: SourceFile) -> ReadResult``. It keeps every original
+field (unmapped columns go to ``extra`` as JSON), attaches lineage, and puts a row it cannot read
+into ``quarantine`` with a reason code instead of dropping it. A file it cannot read at all raises
+``SourceFileError`` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines.schema import (
+    LINEAGE,
+    QUARANTINE_SCHEMA,
+    RAW_FIELDS,
+    RAW_SCHEMA,
+    empty_quarantine_frame,
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file as a connector sees it, with the lineage every row will carry."""
+
+    path: Path
+    relpath: str  # posix path relative to the workspace inbox
+    source: str  # source name from svod.toml
+    kind: str  # connector kind
+    sha256: str
+    batch_id: str
+    ingested_at: datetime
+    options: Mapping[str, Any] = field(default_factory=dict)
+    mapping: Mapping[str, str] = field(default_factory=dict)  # source header -> raw field
+
+
+@dataclass
+class ReadResult:
+    """Rows a connector read: canonical raw records, quarantined rows, and notes for the user."""
+
+    records: pl.DataFrame
+    quarantine: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        return self.records.height + self.quarantine.height
+
+
+Connector = Callable[[SourceFile], ReadResult]
+
+
+def record_key(source: str, source_record_id: str) -> str:
+    """The stable key of a record: source name and the record's id within that source."""
+    return f"{source}|{source_record_id}"
+
+
+def build_records(file: SourceFile, rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Turn mapped rows into a raw-record frame with lineage.
+
+    Each row holds raw fields (``RAW_FIELDS`` names) plus ``source_record_id``, ``source_sheet``
+    and ``source_row``. Missing fields become null; values are kept as strings.
+    """
+    if not rows:
+        return pl.DataFrame(schema=RAW_SCHEMA)
+    columns: dict[str, list[Any]] = {name: [] for name in RAW_SCHEMA}
+    for row in rows:
+        rid = str(row["source_record_id"])
+        columns["record_key"].append(record_key(file.source, rid))
+        columns["source"].append(file.source)
+        columns["source_kind"].append(file.kind)
+        columns["source_record_id"].append(rid)
+        columns["source_file"].append(file.relpath)
+        columns["source_sheet"].append(row.get("source_sheet"))
+        columns["source_row"].append(row.get("source_row"))
+        columns["file_sha256"].append(file.sha256)
+        columns["batch_id"].append(file.batch_id)
+        columns["ingested_at"].append(file.ingested_at)
+        for name in RAW_FIELDS:
+            value = row.get(name)
+            columns[name].append(None if value is None else str(value))
+    assert set(columns) == set(LINEAGE) | set(RAW_FIELDS)
+    return pl.DataFrame(columns, schema=RAW_SCHEMA)
+
+
+def quarantine_rows(
+    file: SourceFile,
+    items: list[dict[str, Any]],
+) -> pl.DataFrame:
+    """Quarantine entries for rows of ``file``: each item has source_record_id, reason, detail,
+    and optionally source_sheet, source_row, field and raw (any JSON-able value)."""
+    if not items:
+        return empty_quarantine_frame()
+    out = [
+        {
+            "record_key": record_key(file.source, str(item["source_record_id"])),
+            "source": file.source,
+            "source_file": file.relpath,
+            "source_sheet": item.get("source_sheet"),
+            "source_row": item.get("source_row"),
+            "batch_id": file.batch_id,
+            "stage": "ingest",
+            "reason": item["reason"],
+            "field": item.get("field"),
+            "detail": item.get("detail"),
+            "raw": json.dumps(item.get("raw"), ensure_ascii=False, default=str),
+        }
+        for item in items
+    ]
+    return pl.DataFrame(out, schema=QUARANTINE_SCHEMA)

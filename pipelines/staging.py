@@ -1,0 +1,113 @@
+"""Stage: normalise raw records into one canonical table, and quarantine rows nobody can use.
+
+Raw values stay beside clean ones (``raw_*`` columns); every problem found becomes a quality flag
+on the row. A row ends in quarantine only when it carries nothing that identifies anyone.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import polars as pl
+
+from identity.normalize.companies import normalize_companies
+from identity.normalize.dates import normalize_birth_dates
+from identity.normalize.emails import normalize_emails
+from identity.normalize.names import normalize_names
+from identity.normalize.phones import normalize_phones
+from identity.normalize.places import normalize_cities
+from pipelines.schema import ENTITY_COMPANY, ENTITY_PERSON, LINEAGE, RAW_FIELDS
+from quality.rules import split_unusable
+
+log = logging.getLogger(__name__)
+
+NAME_COLUMNS = (
+    "last_name",
+    "first_name",
+    "middle_name",
+    "first_initial",
+    "middle_initial",
+    "first_name_canonical",
+    "first_name_alternatives",
+    "gender",
+    "last_name_key",
+    "first_name_key",
+    "latin_last_key",
+    "latin_first_key",
+    "name_kind",
+)
+
+
+def normalize_records(raw: pl.DataFrame, *, default_region: str = "RU") -> pl.DataFrame:
+    """All normalisers applied to raw records; one output row per input row, same order."""
+    names = normalize_names(raw["full_name"], raw["last_name"], raw["first_name"], raw["middle_name"])
+    phones = normalize_phones(raw["phone"], default_region=default_region)
+    emails = normalize_emails(raw["email"])
+    dates = normalize_birth_dates(raw["birth_date"])
+    places = normalize_cities(raw["city"])
+    companies = normalize_companies(raw["company"], raw["inn"], raw["kpp"], raw["ogrn"])
+    flag_columns = [
+        names["name_flags"],
+        phones["phone_flags"],
+        emails["email_flags"],
+        dates["birth_date_flags"],
+        places["city_flags"],
+        companies["company_flags"],
+    ]
+    flags = pl.DataFrame(flag_columns).select(
+        quality_flags=pl.concat_list(pl.all()).list.unique(maintain_order=True)
+    )
+    lineage = raw.select(list(LINEAGE))
+    raw_values = raw.select([pl.col(f).alias(f"raw_{f}") for f in RAW_FIELDS if f != "extra"] + ["extra"])
+    frame = pl.concat(
+        [
+            lineage,
+            names.select(NAME_COLUMNS),
+            phones.select("phones", "phone_types", "phone_exts"),
+            emails.select("emails", "email_keys"),
+            dates.select("birth_date"),
+            places.select("city", "region"),
+            companies.select("company_name", "legal_form", "company_key", "inn", "kpp", "ogrn"),
+            flags,
+            raw_values,
+        ],
+        how="horizontal",
+    )
+    raw_gender = pl.col("raw_gender").str.to_lowercase().str.slice(0, 1)
+    return frame.with_columns(
+        entity_kind=pl.coalesce(
+            pl.col("raw_entity_kind"),
+            pl.when(
+                (pl.col("name_kind") == "company")
+                | (
+                    pl.col("last_name").is_null()
+                    & pl.col("first_name").is_null()
+                    & pl.col("company_name").is_not_null()
+                )
+            )
+            .then(pl.lit(ENTITY_COMPANY))
+            .otherwise(pl.lit(ENTITY_PERSON)),
+        ),
+        gender=pl.coalesce(
+            pl.col("gender"),
+            pl.when(raw_gender.is_in(["м", "m"]))
+            .then(pl.lit("m"))
+            .when(raw_gender.is_in(["ж", "f", "w"]))
+            .then(pl.lit("f")),
+        ),
+        full_name=pl.concat_str(
+            [pl.col("last_name"), pl.col("first_name"), pl.col("middle_name")],
+            separator=" ",
+            ignore_nulls=True,
+        ).replace("", None),
+        position=pl.col("raw_position"),
+        observed_at=pl.col("raw_observed_at"),
+    )
+
+
+def stage(raw: pl.DataFrame, *, default_region: str = "RU") -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Normalise raw records; return (staged, quarantined) — every input row is in one of them."""
+    normalized = normalize_records(raw, default_region=default_region)
+    staged, quarantined = split_unusable(normalized)
+    log.info("staged", extra={"records": staged.height, "quarantined": quarantined.height})
+    return staged.sort("record_key"), quarantined

@@ -1,0 +1,166 @@
+"""The warehouse (DuckDB) and its Parquet mirror: read the published state, publish atomically.
+
+Publishing replaces every published table inside one DuckDB transaction, so a failure leaves
+the previous tables as they were; the Parquet mirror is written to a side folder first and
+swapped in only after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from identity.registry import LINKS_SCHEMA, REGISTRY_SCHEMA
+from pipelines.errors import PublishError
+
+log = logging.getLogger(__name__)
+
+#: Tables replaced on every publish, in this order.
+PUBLISHED_TABLES: tuple[str, ...] = (
+    "profiles",
+    "identifiers",
+    "record_links",
+    "quarantine",
+    "customer_registry",
+    "identity_changes",
+    "identity_guards",
+)
+
+RUNS_COLUMNS: dict[str, str] = {
+    "run_id": "VARCHAR",
+    "started_at": "TIMESTAMPTZ",
+    "finished_at": "TIMESTAMPTZ",
+    "status": "VARCHAR",
+    "failed_stage": "VARCHAR",
+    "error": "VARCHAR",
+    "files_seen": "BIGINT",
+    "files_ingested": "BIGINT",
+    "files_skipped": "BIGINT",
+    "files_failed": "BIGINT",
+    "rows_read": "BIGINT",
+    "rows_staged": "BIGINT",
+    "rows_quarantined": "BIGINT",
+    "customers": "BIGINT",
+    "records_per_customer": "DOUBLE",
+    "customers_created": "BIGINT",
+    "customers_merged": "BIGINT",
+    "files": "JSON",
+}
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier, quoted (table names cannot be bound parameters)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_runs_sql() -> str:
+    cols = ", ".join(f"{quote_ident(k)} {v}" for k, v in RUNS_COLUMNS.items())
+    return f"CREATE TABLE IF NOT EXISTS runs ({cols})"
+
+
+def insert_run_sql() -> str:
+    cols = ", ".join(quote_ident(k) for k in RUNS_COLUMNS)
+    marks = ", ".join("?" for _ in RUNS_COLUMNS)
+    return f"INSERT INTO runs ({cols}) VALUES ({marks})"
+
+
+def replace_table_sql(name: str, view: str) -> str:
+    return f"CREATE OR REPLACE TABLE {quote_ident(name)} AS SELECT * FROM {quote_ident(view)}"
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def read_table(con: duckdb.DuckDBPyConnection, name: str, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """A published table as polars (only ``schema``'s columns), or an empty frame before the first publish."""
+    if not table_exists(con, name):
+        return pl.DataFrame(schema=dict(schema))
+    cols = ", ".join(quote_ident(c) for c in schema)
+    frame = con.sql(f"SELECT {cols} FROM {quote_ident(name)}").pl()
+    return frame.cast(dict(schema))
+
+
+def previous_identity(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(record_key → customer_id links, customer registry) as last published."""
+    return read_table(con, "record_links", LINKS_SCHEMA), read_table(
+        con, "customer_registry", REGISTRY_SCHEMA
+    )
+
+
+def _run_values(run: Mapping[str, Any]) -> list[Any]:
+    values = []
+    for key in RUNS_COLUMNS:
+        value = run.get(key)
+        values.append(json.dumps(value, ensure_ascii=False) if key == "files" else value)
+    return values
+
+
+def record_run(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any]) -> None:
+    """Append one row to ``runs`` (used on its own for a failed run)."""
+    con.execute(create_runs_sql())
+    con.execute(insert_run_sql(), _run_values(run))
+
+
+def _write_mirror(tables: Mapping[str, pl.DataFrame], target: Path) -> Path:
+    staging = target.with_name(target.name + ".incoming")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name, frame in tables.items():
+        frame.write_parquet(staging / f"{name}.parquet")
+    return staging
+
+
+def _swap_mirror(staging: Path, target: Path) -> None:
+    old = target.with_name(target.name + ".previous")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    tables: Mapping[str, pl.DataFrame],
+    run: Mapping[str, Any],
+    mirror_dir: Path,
+) -> None:
+    """Replace the published tables and append the run, all or nothing."""
+    unknown = set(tables) - set(PUBLISHED_TABLES)
+    if unknown:
+        raise PublishError(f"not a published table: {sorted(unknown)}")
+    staging = _write_mirror(tables, mirror_dir)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for name in PUBLISHED_TABLES:
+            if name not in tables:
+                continue
+            view = f"_incoming_{name}"
+            con.register(view, tables[name].to_arrow())
+            try:
+                con.execute(replace_table_sql(name, view))
+            finally:
+                con.unregister(view)
+        record_run(con, run)
+        con.execute("COMMIT")
+    except Exception as exc:
+        con.execute("ROLLBACK")
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PublishError(
+            f"publishing failed ({exc}); the previously published tables are unchanged"
+        ) from exc
+    runs = con.sql("SELECT * FROM runs ORDER BY started_at").pl()
+    runs.write_parquet(staging / "runs.parquet")
+    _swap_mirror(staging, mirror_dir)
+    log.info("published", extra={"tables": len(tables), "run_id": run.get("run_id")})

@@ -1,0 +1,1 @@
+"""Svod quality: quarantine rules, expectation suites and quality reports."""
