@@ -100,6 +100,11 @@ def read_text_table(path: Path, relpath: str) -> tuple[TextFormat, list[list[Cel
     return TextFormat(encoding, delimiter), rows
 
 
+def _short(exc: Exception) -> str:
+    """The first line of a library error, without the absolute paths it repeats."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def read_workbook(path: Path, relpath: str, sheets: list[str] | None) -> Iterator[tuple[str, list[list[Cell]]]]:
     """Yield (sheet name, rows) for each wanted sheet; cells are text, row 0 is Excel row 1."""
     import fastexcel
@@ -107,7 +112,7 @@ def read_workbook(path: Path, relpath: str, sheets: list[str] | None) -> Iterato
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:  # fastexcel raises its own error types per format problem
-        raise SourceFileError(relpath, f"not a readable workbook ({exc})", FIX_HINT) from None
+        raise SourceFileError(relpath, f"not a readable workbook ({_short(exc)})", FIX_HINT) from None
     names = reader.sheet_names
     wanted = sheets or names
     unknown = [s for s in wanted if s not in names]
@@ -121,7 +126,7 @@ def read_workbook(path: Path, relpath: str, sheets: list[str] | None) -> Iterato
         try:
             frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
         except Exception as exc:
-            raise SourceFileError(relpath, f"sheet {name!r} cannot be read ({exc})", FIX_HINT) from None
+            raise SourceFileError(relpath, f"sheet {name!r} cannot be read ({_short(exc)})", FIX_HINT) from None
         rows = [[clean_cell(c) for c in row] for row in frame.iter_rows()]
         yield name, rows
 
