@@ -1,0 +1,210 @@
+"""Mapping one CommerceML ``Контрагент`` (already turned into a dict) to raw records.
+
+Kept apart from the streaming reader so the field rules can be read and tested on their own.
+Scalar fields copied to a raw field leave the dict; structured ones (addresses, contacts) are
+copied *and* kept whole in ``extra``, so contact types and address parts are never lost.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from pipelines.schema import ENTITY_COMPANY, ENTITY_PERSON
+from pipelines.sources._common import clean, extra_json
+
+_EMAIL_TYPE = re.compile(r"почт|mail", re.IGNORECASE)
+_PHONE_TYPE = re.compile(r"телефон|phone", re.IGNORECASE)
+_INN10 = re.compile(r"\d{10}")
+_CITY_TYPES = ("город", "населенный пункт", "населённый пункт")
+#: Fields of a Контрагент that describe its role in one Документ, not the party itself.
+DOCUMENT_LOCAL = ("Роль", "РасчетныйСчет", "Склад")
+
+
+@functools.cache
+def local(tag: str) -> str:
+    """Tag name without its namespace: the reader is namespace-agnostic (cached: few tags)."""
+    return tag.rpartition("}")[2]
+
+
+def to_dict(elem: ET.Element) -> Any:
+    """An element as plain data: text for a leaf, a dict for a branch, a list for repeats."""
+    children = list(elem)
+    if not children and not elem.attrib:
+        return clean(elem.text)
+    out: dict[str, Any] = {f"@{local(k)}": v for k, v in elem.attrib.items()}
+    for child in children:
+        key = local(child.tag)
+        value = to_dict(child)
+        if key not in out:
+            out[key] = value
+        elif isinstance(out[key], _Repeated):
+            out[key].append(value)
+        else:
+            out[key] = _Repeated([out[key], value])
+    if not children and (text := clean(elem.text)) is not None:
+        out["#text"] = text
+    return out
+
+
+class _Repeated(list[Any]):
+    """A list made from repeated tags, told apart from a repeat of a single value."""
+
+
+def as_list(value: Any) -> list[Any]:
+    """Repeated or single child as a list."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def text(value: Any) -> str | None:
+    """A leaf value, or None for a missing or structured one."""
+    return value if isinstance(value, str) else None
+
+
+def roles(party: dict[str, Any]) -> list[str]:
+    """Every ``Роль`` of a party (3.x may repeat it)."""
+    return [r for r in as_list(party.get("Роль")) if isinstance(r, str)]
+
+
+def contacts(party: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Phones and e-mails from ``Контакты``, several joined with ``; ``."""
+    phones: list[str] = []
+    emails: list[str] = []
+    box = party.get("Контакты")
+    items = as_list(box.get("Контакт")) if isinstance(box, dict) else []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        kind, value = text(item.get("Тип")) or "", text(item.get("Значение"))
+        if value is None:
+            continue
+        if _EMAIL_TYPE.search(kind):
+            emails.append(value)
+        elif _PHONE_TYPE.search(kind):
+            phones.append(value)
+    return "; ".join(phones) or None, "; ".join(emails) or None
+
+
+def address(party: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """``Представление`` of the first non-empty address among ``keys``, and its city."""
+    found: str | None = None
+    city: str | None = None
+    for key in keys:
+        value = party.get(key)
+        if isinstance(value, str):
+            found = found or value
+            continue
+        if not isinstance(value, dict):
+            continue
+        found = found or text(value.get("Представление"))
+        for part in as_list(value.get("АдресноеПоле")):
+            if isinstance(part, dict) and city is None:
+                kind = (text(part.get("Тип")) or "").lower()
+                if kind in _CITY_TYPES:
+                    city = text(part.get("Значение"))
+    return found, city
+
+
+def flatten_requisites(party: dict[str, Any]) -> str | None:
+    """Lift ``РеквизитыЮрЛица``/``РеквизитыФизЛица`` children to the top; return which was seen."""
+    seen = None
+    for group, kind in (("РеквизитыЮрЛица", ENTITY_COMPANY), ("РеквизитыФизЛица", ENTITY_PERSON)):
+        value = party.get(group)
+        if isinstance(value, dict):
+            party.pop(group)
+            for key, item in value.items():
+                party.setdefault(key, item)
+            seen = seen or kind
+    return seen
+
+
+def is_company(party: dict[str, Any], declared: str | None) -> bool:
+    """A legal entity: declared so, or has an official name, a 10-digit ИНН or a КПП."""
+    if declared is not None:
+        return declared == ENTITY_COMPANY
+    inn = text(party.get("ИНН")) or ""
+    return (
+        "ОфициальноеНаименование" in party
+        or _INN10.fullmatch(inn) is not None
+        or text(party.get("КПП")) is not None
+    )
+
+
+def _pop(fields: dict[str, Any], *keys: str) -> str | None:
+    """First leaf value among ``keys``, removed from ``fields``; structured values stay."""
+    for key in keys:
+        if isinstance(fields.get(key), str):
+            return str(fields.pop(key))
+    return None
+
+
+def map_party(party: dict[str, Any], rid: str, row: int) -> dict[str, Any]:
+    """One raw record from a ``Контрагент`` dict (``Ид`` and ``Представители`` already taken)."""
+    fields = dict(party)
+    declared = flatten_requisites(fields)
+    company = is_company(fields, declared)
+    out: dict[str, Any] = {"source_record_id": rid, "source_row": row, "source_sheet": None}
+    if company:
+        out["entity_kind"] = ENTITY_COMPANY
+        out["company"] = _pop(fields, "Наименование", "ОфициальноеНаименование")
+        out["address"], out["city"] = address(fields, ("ЮридическийАдрес", "Адрес"))
+    else:
+        out["entity_kind"] = ENTITY_PERSON
+        out["full_name"] = _pop(fields, "ПолноеНаименование", "Наименование")
+        out["last_name"] = _pop(fields, "Фамилия")
+        out["first_name"] = _pop(fields, "Имя")
+        out["middle_name"] = _pop(fields, "Отчество")
+        out["birth_date"] = _pop(fields, "ДатаРождения")
+        out["gender"] = _pop(fields, "Пол")
+        out["address"], out["city"] = address(fields, ("АдресРегистрации", "Адрес"))
+    out["inn"] = _pop(fields, "ИНН")
+    out["kpp"] = _pop(fields, "КПП")
+    out["ogrn"] = _pop(fields, "ОГРН", "ОГРНИП")
+    out["comment"] = _pop(fields, "Комментарий")
+    out["phone"], out["email"] = contacts(fields)
+    out["extra"] = extra_json({k: v for k, v in fields.items() if v is not None})
+    return out
+
+
+def map_representative(
+    rep: dict[str, Any], parent: dict[str, Any], parent_kind: str, ids: tuple[str, str, int]
+) -> dict[str, Any]:
+    """A contact person: a person record linked to its company (or person) through ``extra``.
+
+    ``ids`` is (parent record id, own record id, source_row). The parent's ИНН is not copied
+    to ``inn``: it identifies the company, not this person.
+    """
+    parent_rid, rid, row = ids
+    fields = dict(rep)
+    nested = fields.pop("Контрагент", None)  # Bitrix style: Представитель/Контрагент/...
+    if isinstance(nested, dict):
+        for key, value in nested.items():
+            fields.setdefault(key, value)
+    fields.pop("Ид", None)
+    out: dict[str, Any] = {
+        "source_record_id": rid,
+        "source_row": row,
+        "source_sheet": None,
+        "entity_kind": ENTITY_PERSON,
+        "full_name": _pop(fields, "Наименование", "ПолноеНаименование"),
+        "last_name": _pop(fields, "Фамилия"),
+        "first_name": _pop(fields, "Имя"),
+        "middle_name": _pop(fields, "Отчество"),
+        "position": _pop(fields, "Отношение", "Должность"),
+        "comment": _pop(fields, "Комментарий"),
+    }
+    if parent_kind == ENTITY_COMPANY:
+        out["company"] = text(parent.get("Наименование")) or text(
+            parent.get("ОфициальноеНаименование")
+        )
+    out["address"], out["city"] = address(fields, ("Адрес",))
+    out["phone"], out["email"] = contacts(fields)
+    link = "company" if parent_kind == ENTITY_COMPANY else "represents"
+    extra = {f"{link}_id": parent_rid, f"{link}_inn": text(parent.get("ИНН"))}
+    extra.update({k: v for k, v in fields.items() if v is not None})
+    out["extra"] = extra_json({k: v for k, v in extra.items() if v is not None})
+    return out
