@@ -23,7 +23,7 @@ import polars as pl
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceFileError
 from pipelines.schema import QUARANTINE_SCHEMA, RAW_SCHEMA
-from pipelines.sources import connector_for
+from pipelines.sources import read_file
 from pipelines.sources.base import SourceFile
 from pipelines.workspace import Workspace
 
@@ -118,7 +118,7 @@ def _ingest_file(ws: Workspace, source: SourceConfig, path: Path, now: datetime)
         mapping=source.mapping,
     )
     try:
-        result = connector_for(source.kind)(file)
+        result, events = read_file(file)
     except SourceFileError as exc:
         report.status, report.error = "failed", str(exc)
         log.warning("file failed", extra={"file": relpath, "source": source.name, "error": str(exc)})
@@ -128,6 +128,8 @@ def _ingest_file(ws: Workspace, source: SourceConfig, path: Path, now: datetime)
     tmp.mkdir(parents=True)
     result.records.select(list(RAW_SCHEMA)).write_parquet(tmp / "records.parquet")
     result.quarantine.select(list(QUARANTINE_SCHEMA)).write_parquet(tmp / "quarantine.parquet")
+    if events is not None:
+        events.with_columns(batch_id=pl.lit(batch_id)).write_parquet(tmp / "events.parquet")
     report.records, report.quarantined, report.notes = (
         result.records.height,
         result.quarantine.height,
@@ -186,6 +188,16 @@ def load_raw(ws: Workspace) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.concat(records) if records else pl.DataFrame(schema=RAW_SCHEMA),
         pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA),
     )
+
+
+def load_events(ws: Workspace) -> pl.DataFrame | None:
+    """Events (orders, form submissions, tickets) of the batches in force, or None if none."""
+    frames = [
+        pl.read_parquet(path)
+        for b in current_batches(ws)
+        if (path := Path(b["dir"]) / "events.parquet").is_file()
+    ]
+    return pl.concat(frames, how="diagonal_relaxed") if frames else None
 
 
 def failed_file_quarantine(report: IngestReport) -> pl.DataFrame:

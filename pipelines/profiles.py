@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.schema import EVENT_SCHEMA
+
 IDENTIFIER_SOURCES: dict[str, str] = {"phone": "phones", "email": "emails", "inn": "inn"}
 
 
@@ -148,4 +150,15 @@ def build_identifiers(staged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame
         .with_columns(valid=pl.lit(True))
         .select("customer_id", "type", "value", "valid", "sources", "record_count", "first_seen", "last_seen")
         .sort("customer_id", "type", "value")
+    )
+
+
+def build_events(events: pl.DataFrame | None, links: pl.DataFrame) -> pl.DataFrame:
+    """One row per event with the customer of the record it belongs to (null when unknown)."""
+    frame = events if events is not None else pl.DataFrame(schema=EVENT_SCHEMA)
+    return (
+        frame.select(list(EVENT_SCHEMA))
+        .join(links, on="record_key", how="left")
+        .select("event_id", "customer_id", *[c for c in EVENT_SCHEMA if c != "event_id"])
+        .sort("event_id")
     )

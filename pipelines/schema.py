@@ -206,6 +206,22 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+#: One row per event (order, form submission, ticket) found in a source file.
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "event_id": pl.String(),
+    "record_key": pl.String(),  # the contact record the event belongs to (may be null)
+    "source": pl.String(),
+    "source_file": pl.String(),
+    "event_type": pl.String(),  # "order", "form_submission" or "ticket"
+    "occurred_at": pl.String(),  # as in the source
+    "amount": pl.String(),
+    "status": pl.String(),
+    "channel": pl.String(),
+    "subject": pl.String(),
+    "detail": pl.String(),  # JSON object of the remaining event fields
+}
+
+
 def empty_quarantine_frame() -> pl.DataFrame:
     """A quarantine frame with no rows."""
     return pl.DataFrame(schema=QUARANTINE_SCHEMA)

@@ -19,8 +19,15 @@ import polars as pl
 
 from identity.exact import cluster_exact
 from identity.registry import assign_customer_ids
-from pipelines.ingest import FileReport, IngestReport, failed_file_quarantine, ingest, load_raw
-from pipelines.profiles import build_identifiers, build_profiles, record_links
+from pipelines.ingest import (
+    FileReport,
+    IngestReport,
+    failed_file_quarantine,
+    ingest,
+    load_events,
+    load_raw,
+)
+from pipelines.profiles import build_events, build_identifiers, build_profiles, record_links
 from pipelines.staging import stage
 from pipelines.warehouse import RUNS_COLUMNS, previous_identity, publish, record_run
 from pipelines.workspace import Workspace
@@ -120,6 +127,7 @@ def publish_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
         "identifiers": build_identifiers(staged, links),
         "record_links": record_links(staged, links, pl.read_parquet(ident / "assignments.parquet")),
         "quarantine": quarantine,
+        "events": build_events(load_events(ws), links),
         "customer_registry": pl.read_parquet(ident / "registry.parquet"),
         "identity_changes": changes,
         "identity_guards": pl.read_parquet(ident / "guards.parquet"),

@@ -28,6 +28,7 @@ PUBLISHED_TABLES: tuple[str, ...] = (
     "identifiers",
     "record_links",
     "quarantine",
+    "events",
     "customer_registry",
     "identity_changes",
     "identity_guards",

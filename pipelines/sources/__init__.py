@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-from pipelines.sources.base import Connector
+import polars as pl
+
+from pipelines.sources.base import Connector, ReadResult, SourceFile
 
 #: Connector module of each source kind named in ``svod.toml``.
 CONNECTOR_MODULES: dict[str, str] = {
@@ -20,3 +22,13 @@ def connector_for(kind: str) -> Connector:
     module = importlib.import_module(CONNECTOR_MODULES[kind])
     reader: Connector = module.read
     return reader
+
+
+def read_file(file: SourceFile) -> tuple[ReadResult, pl.DataFrame | None]:
+    """Read a file in one pass: its records and, for kinds that carry them, its events."""
+    module = importlib.import_module(CONNECTOR_MODULES[file.kind])
+    if hasattr(module, "read_with_events"):
+        result, events = module.read_with_events(file)
+        return result, events
+    reader: Connector = module.read
+    return reader(file), None

@@ -23,21 +23,7 @@ from pipelines.sources.base import (
     quarantine_rows,
     record_key,
 )
-
-#: One row per event found in a source file. Kept here until the contract in schema.py has it.
-EVENT_SCHEMA: dict[str, pl.DataType] = {
-    "event_id": pl.String(),
-    "record_key": pl.String(),  # the contact record the event belongs to (may be null)
-    "source": pl.String(),
-    "source_file": pl.String(),
-    "event_type": pl.String(),  # "order", "form_submission" or "ticket"
-    "occurred_at": pl.String(),  # as in the source
-    "amount": pl.String(),
-    "status": pl.String(),
-    "channel": pl.String(),
-    "subject": pl.String(),
-    "detail": pl.String(),  # JSON object of the remaining event fields
-}
+from pipelines.schema import EVENT_SCHEMA
 
 _STRIP = " \t\r\n\u00a0\ufeff"
 
