@@ -1,0 +1,325 @@
+"""Person names (ФИО): clean → parse → match keys.
+
+Name cells come in every order and case ("ИВАНОВ И.И.", "Иван Иванов", "Ivanov Ivan"), with
+pet forms (Саша), Latin spellings, companies and junk. We split them into surname, first name
+and patronymic, infer gender, map diminutives to canonical names through a curated table
+(``data/diminutives.csv``) and build keys that ignore ё/е, the feminine surname ending and
+the script. Ambiguous pet forms stay ambiguous unless gender evidence resolves them.
+
+>>> p = parse_name("ИВАНОВА А.С.")
+>>> p.last_name, p.first_initial, p.middle_initial, p.gender, p.last_name_key
+('Иванова', 'А', 'С', 'f', 'иванов')
+>>> parse_name("Саша Петров").first_name_canonical
+'Александр'
+>>> parse_name("Саша").first_name_alternatives
+('Александр', 'Александра')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import polars as pl
+
+from identity.normalize.name_lexicon import gazetteer, token_info
+from identity.normalize.name_parse import (
+    EMPTY,
+    JUNK,
+    Parsed,
+    Unit,
+    assign_fields,
+    assign_full,
+    make_unit,
+    split_company,
+    tokenize,
+    units_from_tokens,
+)
+from identity.normalize.name_text import (
+    clean_text,
+    display_case,
+    fold,
+    fold_homoglyphs,
+    is_latin,
+    latin_key,
+    latin_surname_key,
+    surname_stem,
+)
+
+__all__ = ["NameParts", "canonical_first_names", "latin_key", "normalize_names", "parse_name"]
+
+
+@dataclass(frozen=True, slots=True)
+class NameParts:
+    """A parsed name: display parts (ё kept), match keys (ё folded), gender, kind and flags."""
+
+    last_name: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    first_initial: str | None = None
+    middle_initial: str | None = None
+    first_name_canonical: str | None = None
+    first_name_alternatives: tuple[str, ...] = ()
+    gender: str | None = None
+    last_name_key: str | None = None
+    first_name_key: str | None = None
+    latin_last_key: str | None = None
+    latin_first_key: str | None = None
+    kind: str = "empty"
+    flags: tuple[str, ...] = ()
+
+
+OUTPUT_SCHEMA: dict[str, pl.DataType] = {
+    "last_name": pl.String(),
+    "first_name": pl.String(),
+    "middle_name": pl.String(),
+    "first_initial": pl.String(),
+    "middle_initial": pl.String(),
+    "first_name_canonical": pl.String(),
+    "first_name_alternatives": pl.List(pl.String()),
+    "gender": pl.String(),
+    "last_name_key": pl.String(),
+    "first_name_key": pl.String(),
+    "latin_last_key": pl.String(),
+    "latin_first_key": pl.String(),
+    "name_kind": pl.String(),
+    "name_flags": pl.List(pl.String()),
+}
+_INPUTS = ("full_name", "last", "first", "middle")
+
+
+def parse_name(
+    full_name: str | None,
+    last: str | None = None,
+    first: str | None = None,
+    middle: str | None = None,
+) -> NameParts:
+    """Parse one name; explicit last/first/middle win over ``full_name``, which fills gaps."""
+    return _parse(full_name, last, first, middle)
+
+
+def normalize_names(
+    full_name: pl.Series, last_name: pl.Series, first_name: pl.Series, middle_name: pl.Series
+) -> pl.DataFrame:
+    """One output row per input row, same order; each distinct input tuple is parsed once."""
+    cols = (full_name, last_name, first_name, middle_name)
+    if len({len(c) for c in cols}) != 1:
+        lengths = ", ".join(f"{n}={len(c)}" for n, c in zip(_INPUTS, cols, strict=True))
+        msg = f"normalize_names: input series differ in length ({lengths}); pass aligned columns"
+        raise ValueError(msg)
+    frame = pl.DataFrame({n: c.cast(pl.String) for n, c in zip(_INPUTS, cols, strict=True)})
+    uniq = frame.unique(maintain_order=True)
+    parsed = [_parse(*row) for row in uniq.iter_rows()]
+    values = {
+        "last_name": [p.last_name for p in parsed],
+        "first_name": [p.first_name for p in parsed],
+        "middle_name": [p.middle_name for p in parsed],
+        "first_initial": [p.first_initial for p in parsed],
+        "middle_initial": [p.middle_initial for p in parsed],
+        "first_name_canonical": [p.first_name_canonical for p in parsed],
+        "first_name_alternatives": ["|".join(p.first_name_alternatives) for p in parsed],
+        "gender": [p.gender for p in parsed],
+        "last_name_key": [p.last_name_key for p in parsed],
+        "first_name_key": [p.first_name_key for p in parsed],
+        "latin_last_key": [p.latin_last_key for p in parsed],
+        "latin_first_key": [p.latin_first_key for p in parsed],
+        "name_kind": [p.kind for p in parsed],
+        "name_flags": ["|".join(p.flags) for p in parsed],
+    }
+    joined_schema = {k: pl.String() for k in OUTPUT_SCHEMA}
+    result = uniq.hstack(
+        pl.DataFrame(values, schema=joined_schema).with_columns(
+            _split_list(c) for c in ("first_name_alternatives", "name_flags")
+        )
+    )
+    joined = frame.join(
+        result, on=list(_INPUTS), how="left", nulls_equal=True, maintain_order="left"
+    )
+    return joined.select(list(OUTPUT_SCHEMA))
+
+
+def _split_list(column: str) -> pl.Expr:
+    """ "a|b" → ["a", "b"], "" → []: far faster than building List columns from Python lists."""
+    col = pl.col(column)
+    empty = pl.lit([], dtype=pl.List(pl.String()))
+    return pl.when(col == "").then(empty).otherwise(col.str.split("|")).alias(column)
+
+
+def canonical_first_names(name: str, gender: str | None = None) -> tuple[str, ...]:
+    """Canonical full names a first name may stand for ("Женя", "f" → ("Евгения",)).
+
+    An unknown name stands for itself, so two records can still be compared by set overlap.
+    """
+    text = fold_homoglyphs(clean_text(name)).rstrip(".")
+    if not text:
+        return ()
+    hit = token_info(fold(text)).first
+    if hit is None:
+        return (display_case(text),)
+    genders = gazetteer()[0]
+    narrowed = tuple(c for c in hit.canonicals if genders.get(c) == gender)
+    return narrowed or hit.canonicals
+
+
+@lru_cache(maxsize=1 << 18)
+def _parse(
+    full_name: str | None, last: str | None, first: str | None, middle: str | None
+) -> NameParts:
+    fields = _parse_fields(last, first, middle)
+    whole = _parse_full(full_name) if full_name else EMPTY
+    if fields.kind == "empty" or (fields.kind == "junk" and whole.kind != "empty"):
+        return _build(whole)
+    if fields.kind == "person" and whole.kind == "person":
+        return _build(_fill_gaps(fields, whole))
+    return _build(fields)
+
+
+@lru_cache(maxsize=1 << 18)
+def _parse_full(cell: str) -> Parsed:
+    if not clean_text(cell):
+        return EMPTY
+    cleaned = tokenize(cell)
+    if cleaned is None:
+        return JUNK
+    tokens, flags = cleaned
+    kind, tokens = split_company(tokens)
+    if kind == "company":
+        return Parsed("company", {}, ("name_company",))
+    if kind == "sole_trader":
+        flags.add("name_sole_trader")
+    if not tokens:
+        return Parsed("junk", {}, tuple(sorted(flags | {"name_junk"})))
+    roles, order_flags = assign_full(units_from_tokens(tokens))
+    return Parsed("person", roles, tuple(sorted(flags | order_flags)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_fields(last: str | None, first: str | None, middle: str | None) -> Parsed:
+    raw = {r: t for r, t in (("S", last), ("F", first), ("M", middle)) if t and clean_text(t)}
+    if not raw:
+        return EMPTY
+    if len(raw) == 1 or (set(raw) == {"S", "F"} and len(raw["F"].split()) == 2):
+        joined = " ".join(raw.values())
+        if len(joined.split()) > 1:  # one field holds the whole name, or Имя = "Иван Иванович"
+            return _parse_full(joined)
+    fields: dict[str, Unit] = {}
+    flags: set[str] = set()
+    for role, text in raw.items():
+        cleaned = tokenize(text)
+        if cleaned is None:
+            flags.add("name_junk_field")
+            continue
+        tokens, field_flags = cleaned
+        kind, tokens = split_company(tokens)
+        if kind == "company":
+            return Parsed("company", {}, ("name_company",))
+        flags |= field_flags | ({"name_sole_trader"} if kind == "sole_trader" else set())
+        if tokens:
+            fields[role] = make_unit(" ".join(tokens))
+    if not fields:
+        return JUNK
+    roles, swap_flags = assign_fields(fields)
+    return Parsed("person", roles, tuple(sorted(flags | swap_flags)))
+
+
+def _fill_gaps(fields: Parsed, whole: Parsed) -> Parsed:
+    """Take the surname or patronymic from the full-name cell when its first name agrees."""
+    f_given, f_whole = fields.roles.get("F"), whole.roles.get("F")
+    if f_given and f_whole and not _same_first(f_given, f_whole):
+        return fields
+    roles = {**whole.roles, **fields.roles}
+    return Parsed("person", roles, fields.flags)
+
+
+def _same_first(a: Unit, b: Unit) -> bool:
+    if a.initial or b.initial:
+        return a.folded[:1] == b.folded[:1]
+    ca = set(a.info.first.canonicals) if a.info.first else {a.folded}
+    cb = set(b.info.first.canonicals) if b.info.first else {b.folded}
+    return bool(ca & cb) or a.folded == b.folded
+
+
+def _display(unit: Unit | None) -> str | None:
+    if unit is None or unit.initial:
+        return None
+    return unit.display
+
+
+def _build(parsed: Parsed) -> NameParts:
+    if parsed.kind != "person":
+        return NameParts(kind=parsed.kind, flags=parsed.flags)
+    s, f, m = (parsed.roles.get(r) for r in "SFM")
+    flags = set(parsed.flags)
+    gender = _external_gender(s, m)
+    canonical, alternatives = _resolve_first(f, gender, flags)
+    genders = gazetteer()[0]
+    alt_genders = {genders.get(a) for a in alternatives}
+    if gender is None and f is not None and f.info.first and len(alt_genders) == 1:
+        gender = alt_genders.pop()
+    if gender is None and f is not None and f.info.morph_gender:
+        gender = f.info.morph_gender
+    last, first = _display(s), _display(f)
+    if first is not None and canonical is None and f is not None and f.info.first is None:
+        canonical, alternatives = first, (first,)
+        flags.add("name_first_unknown")
+    if any(u is not None and u.latin for u in (s, f, m)):
+        flags.add("name_latin")
+    if f is None:
+        flags.add("name_no_first")
+    if s is None:
+        flags.add("name_no_last")
+    if s is None and f is not None and f.initial and (m is None or m.initial):
+        flags.add("name_initials_only")
+    elif f is not None and f.initial:
+        flags.add("name_initials")
+    first_key = canonical or first
+    return NameParts(
+        last_name=last,
+        first_name=first,
+        middle_name=_display(m),
+        first_initial=f.text[:1].upper() if f is not None else None,
+        middle_initial=m.text[:1].upper() if m is not None else None,
+        first_name_canonical=canonical,
+        first_name_alternatives=alternatives,
+        gender=gender,
+        last_name_key=_last_key(last) if last else None,
+        first_name_key=fold(first_key) if first_key else None,
+        latin_last_key=latin_surname_key(last) if last else None,
+        latin_first_key=latin_key(first_key) if first_key else None,
+        kind="person",
+        flags=tuple(sorted(flags)),
+    )
+
+
+def _last_key(last: str) -> str:
+    return latin_surname_key(last) if is_latin(last) else surname_stem(fold(last))
+
+
+def _external_gender(s: Unit | None, m: Unit | None) -> str | None:
+    """Gender from the patronymic, else the surname ending (first names come later)."""
+    if m is not None and m.info.patr_gender:
+        return m.info.patr_gender
+    if s is not None and s.info.surn_gender:
+        return s.info.surn_gender
+    if s is not None and s.info.morph == "Surn" and s.info.morph_gender:
+        return s.info.morph_gender
+    return None
+
+
+def _resolve_first(
+    f: Unit | None, gender: str | None, flags: set[str]
+) -> tuple[str | None, tuple[str, ...]]:
+    if f is None or f.initial or f.info.first is None:
+        return None, ()
+    hit = f.info.first
+    genders = gazetteer()[0]
+    narrowed = tuple(c for c in hit.canonicals if genders.get(c) == gender) or hit.canonicals
+    if hit.diminutive:
+        flags.add("name_diminutive")
+    if len(narrowed) == 1:
+        return narrowed[0], narrowed
+    if len({genders.get(c) for c in narrowed}) > 1:
+        flags.add("name_ambiguous_gender")
+    else:
+        flags.add("name_ambiguous_first")
+    return None, narrowed
