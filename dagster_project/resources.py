@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import duckdb
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -24,6 +28,23 @@ class SvodWorkspace(dg.ConfigurableResource):  # type: ignore[misc]
         return Workspace.open(self.root())
 
 
+class WarehouseResource(DuckDBResource):  # type: ignore[misc]
+    """DuckDBResource whose connection is closed even when the block using it raises.
+
+    dagster-duckdb 0.29's ``get_connection`` closes only on success; a leaked connection keeps
+    the file open and blocks the next connection with another configuration.
+    """
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        config = {"custom_user_agent": "svod", **self.connection_config}
+        conn = duckdb.connect(self.database, read_only=False, config=config)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
 def warehouse_path(root: Path) -> Path:
     """The warehouse file of a workspace (falls back to the default name before it exists)."""
     try:
@@ -37,5 +58,5 @@ def build_resources(root: Path) -> dict[str, object]:
     """Resources for one workspace: what the definitions and the CLI both use."""
     return {
         "workspace": SvodWorkspace(path=str(root)),
-        "duckdb": DuckDBResource(database=str(warehouse_path(root))),
+        "duckdb": WarehouseResource(database=str(warehouse_path(root))),
     }

@@ -5,6 +5,7 @@ A CLI run and a run launched from the Dagster UI execute the same assets.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,10 @@ def _run_row(root: Path, run_id: str) -> dict[str, Any] | None:
         if row is None:
             return None
         names = [d[0] for d in cursor.description]
-        return dict(zip(names, row, strict=True))
+        run = dict(zip(names, row, strict=True))
+    if isinstance(run.get("files"), str):
+        run["files"] = json.loads(run["files"])
+    return run
 
 
 def run_pipeline(root: Path, *, verbose: bool = False) -> RunOutcome:

@@ -77,10 +77,10 @@ def replace_table_sql(name: str, view: str) -> str:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
+    rows = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    return bool(rows[0][0])
 
 
 def read_table(con: duckdb.DuckDBPyConnection, name: str, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:

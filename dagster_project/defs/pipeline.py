@@ -4,7 +4,6 @@ Each asset is a thin wrapper: it opens the workspace, calls one stage function f
 ``pipelines.stages``, and reports counts as metadata. A failing stage is logged in ``runs``.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ def stage_guard(
             yield
         except Exception as exc:
             with duckdb.get_connection() as con:
-                record_failed_run(con, ws, context.run_id, stage, f"{type(exc).__name__}: {exc}")
+                record_failed_run(con, ws, context.run.run_id, stage, f"{type(exc).__name__}: {exc}")
             raise
 
 
@@ -49,7 +48,7 @@ def raw_batches(
 ) -> dg.MaterializeResult:
     ws = workspace.open()
     with stage_guard(context, ws, duckdb, "ingest"):
-        report = ingest_stage(ws, context.run_id)
+        report = ingest_stage(ws, context.run.run_id)
     for failed in (f for f in report.files if f.status == "failed"):
         context.log.warning(f"file not read: {failed.error}")
     return dg.MaterializeResult(
@@ -81,7 +80,7 @@ def staged_records(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     ws = workspace.open()
     with stage_guard(context, ws, duckdb, "stage"):
-        counts = stage_stage(ws, context.run_id)
+        counts = stage_stage(ws, context.run.run_id)
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": counts.staged,
@@ -107,7 +106,7 @@ def customer_ids(
 ) -> dg.MaterializeResult:
     ws = workspace.open()
     with stage_guard(context, ws, duckdb, "resolve"), duckdb.get_connection() as con:
-        counts = resolve_stage(ws, con, context.run_id)
+        counts = resolve_stage(ws, con, context.run.run_id)
     return dg.MaterializeResult(metadata={"dagster/row_count": counts["records"], **counts})
 
 
@@ -125,7 +124,7 @@ def published_tables(
 ) -> dg.MaterializeResult:
     ws = workspace.open()
     with stage_guard(context, ws, duckdb, "publish"), duckdb.get_connection() as con:
-        summary = publish_stage(ws, con, context.run_id)
+        summary = publish_stage(ws, con, context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": summary["customers"],
