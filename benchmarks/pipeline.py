@@ -21,7 +21,9 @@ from pipelines.workspace import write_sample_config
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--small", action="store_true", help="300 people (CI mode)")
     parser.add_argument("--workspace", type=Path, default=OUT / "pipeline-ws")

@@ -34,9 +34,11 @@ def score(labels: pl.DataFrame) -> Scores:
     precision = tp / pred if pred else 1.0
     recall = tp / true if true else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    sizes = labels.join(both, on=["predicted", "truth"]).join(
-        labels.group_by("predicted").agg(p=pl.len()), on="predicted"
-    ).join(labels.group_by("truth").agg(t=pl.len()), on="truth")
+    sizes = (
+        labels.join(both, on=["predicted", "truth"])
+        .join(labels.group_by("predicted").agg(p=pl.len()), on="predicted")
+        .join(labels.group_by("truth").agg(t=pl.len()), on="truth")
+    )
     bp = float((sizes["n"] / sizes["p"]).mean() or 0.0)
     br = float((sizes["n"] / sizes["t"]).mean() or 0.0)
     bf = 2 * bp * br / (bp + br) if bp + br else 0.0
@@ -63,7 +65,6 @@ def workspace_labels(root: Path) -> pl.DataFrame:
         left_on=["source_file", "source_record_id"],
         right_on=["file", "native_id"],
     )
-    return (
-        pl.concat([by_row.select("customer_id", "entity_id"), by_id.select("customer_id", "entity_id")])
-        .rename({"customer_id": "predicted", "entity_id": "truth"})
-    )
+    return pl.concat(
+        [by_row.select("customer_id", "entity_id"), by_id.select("customer_id", "entity_id")]
+    ).rename({"customer_id": "predicted", "entity_id": "truth"})

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
-
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipelines.config import CONFIG_FILE, PathsConfig, load_config
@@ -16,7 +15,7 @@ from pipelines.errors import ConfigError
 from pipelines.workspace import Workspace, default_workspace_path
 
 
-class SvodWorkspace(dg.ConfigurableResource):  # type: ignore[misc]
+class SvodWorkspace(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The workspace folder a run reads and writes (default: ``$SVOD_WORKSPACE`` or ``data/``)."""
 
     path: str | None = None
@@ -28,7 +27,7 @@ class SvodWorkspace(dg.ConfigurableResource):  # type: ignore[misc]
         return Workspace.open(self.root())
 
 
-class WarehouseResource(DuckDBResource):  # type: ignore[misc]
+class WarehouseResource(DuckDBResource):
     """DuckDBResource whose connection is closed even when the block using it raises.
 
     dagster-duckdb 0.29's ``get_connection`` closes only on success; a leaked connection keeps

@@ -38,7 +38,9 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str | None:
             return f"stage {event.step_key} failed: {message}"
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
-            return f"check {evaluation.check_name} failed on {evaluation.asset_key.to_user_string()}"
+            return (
+                f"check {evaluation.check_name} failed on {evaluation.asset_key.to_user_string()}"
+            )
     return None if result.success else "the run failed"
 
 

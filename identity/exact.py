@@ -33,7 +33,9 @@ def identifiers_long(staged: pl.DataFrame, link_on: Sequence[str]) -> pl.DataFra
             frame = frame.explode("value")
         parts.append(frame.drop_nulls("value").with_columns(type=pl.lit(kind)))
     if not parts:
-        return pl.DataFrame(schema={"record_key": pl.String(), "value": pl.String(), "type": pl.String()})
+        return pl.DataFrame(
+            schema={"record_key": pl.String(), "value": pl.String(), "type": pl.String()}
+        )
     return pl.concat(parts).unique().select("record_key", "type", "value")
 
 

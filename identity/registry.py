@@ -85,8 +85,12 @@ def assign_customer_ids(
         claims[parts[0][0]].append(customer_id)
         for cluster_key, n in parts[1:]:
             changes.append(
-                {"change": "split", "customer_id": customer_id, "records": n,
-                 "detail": f"{n} record(s) left for the cluster of {cluster_key}"}
+                {
+                    "change": "split",
+                    "customer_id": customer_id,
+                    "records": n,
+                    "detail": f"{n} record(s) left for the cluster of {cluster_key}",
+                }
             )
     taken = set(registry.get_column("customer_id").to_list())
     next_seq = max(seq.values(), default=0) + 1
@@ -101,8 +105,13 @@ def assign_customer_ids(
             for other in owners[1:]:
                 merged[other] = survivor
                 changes.append(
-                    {"change": "merged", "customer_id": other, "other_customer_id": survivor,
-                     "records": sizes[cluster_key], "detail": "merged into the older customer"}
+                    {
+                        "change": "merged",
+                        "customer_id": other,
+                        "other_customer_id": survivor,
+                        "records": sizes[cluster_key],
+                        "detail": "merged into the older customer",
+                    }
                 )
         else:
             survivor = mint_customer_id(cluster_key, taken)
@@ -115,23 +124,43 @@ def assign_customer_ids(
         cluster_id[cluster_key] = survivor
     links = clusters.select(
         "record_key",
-        pl.col("cluster_key").replace_strict(cluster_id, return_dtype=pl.String()).alias("customer_id"),
+        pl.col("cluster_key")
+        .replace_strict(cluster_id, return_dtype=pl.String())
+        .alias("customer_id"),
     ).sort("record_key")
     counts = dict(links.group_by("customer_id").agg(n=pl.len()).iter_rows())
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for cid, status, into, cseq, crun, urun, _ in registry.iter_rows():
         if cid in counts:
-            rows.append((cid, "active", None, cseq, crun, urun if status == "active" else run_id, counts[cid]))
+            rows.append(
+                (
+                    cid,
+                    "active",
+                    None,
+                    cseq,
+                    crun,
+                    urun if status == "active" else run_id,
+                    counts[cid],
+                )
+            )
         elif cid in merged:
             rows.append((cid, "merged", merged[cid], cseq, crun, run_id, 0))
         elif status == "active":
             rows.append((cid, "retired", None, cseq, crun, run_id, 0))
-            changes.append({"change": "retired", "customer_id": cid, "records": 0,
-                            "detail": "none of its records remain"})
+            changes.append(
+                {
+                    "change": "retired",
+                    "customer_id": cid,
+                    "records": 0,
+                    "detail": "none of its records remain",
+                }
+            )
         else:
             rows.append((cid, status, into, cseq, crun, urun, 0))
     rows += [(cid, "active", None, s, run_id, run_id, counts[cid]) for cid, s in created.items()]
-    new_registry = pl.DataFrame(rows, schema=REGISTRY_SCHEMA, orient="row").sort("created_seq", "customer_id")
+    new_registry = pl.DataFrame(rows, schema=REGISTRY_SCHEMA, orient="row").sort(
+        "created_seq", "customer_id"
+    )
     change_frame = pl.DataFrame(
         [{"run_id": run_id, "other_customer_id": None, "detail": None, **c} for c in changes],
         schema=CHANGES_SCHEMA,

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines import logs
-from pipelines.errors import SvodError
 from pipelines.config import CONFIG_FILE
+from pipelines.errors import SvodError
 from pipelines.workspace import default_workspace_path, write_sample_config
 
 app = typer.Typer(
@@ -32,7 +32,7 @@ WorkspaceOption = Annotated[
     typer.Option(
         "--workspace",
         "-w",
-        help="Workspace folder holding svod.toml, inbox/, lake/ (default: $SVOD_WORKSPACE or data/).",
+        help="Workspace folder with svod.toml, inbox/, lake/ (default: $SVOD_WORKSPACE or data/).",
         show_default=False,
     ),
 ]
@@ -49,8 +49,11 @@ def _summary_table(run: dict[str, Any]) -> Table:
     table.add_column("value", justify="right")
     rows = [
         ("run id", str(run["run_id"])),
-        ("files read", f"{run['files_ingested']} new, {run['files_skipped']} unchanged, "
-                       f"{run['files_failed']} failed"),
+        (
+            "files read",
+            f"{run['files_ingested']} new, {run['files_skipped']} unchanged, "
+            f"{run['files_failed']} failed",
+        ),
         ("rows read", f"{run['rows_read']:,}"),
         ("rows staged", f"{run['rows_staged']:,}"),
         ("rows quarantined", f"{run['rows_quarantined']:,}"),
@@ -66,7 +69,9 @@ def _summary_table(run: dict[str, Any]) -> Table:
 @app.command()
 def run(
     workspace: WorkspaceOption = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Dagster's own event log.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Dagster's own event log.")
+    ] = False,
     log_json: Annotated[bool, typer.Option("--log-json", help="Write logs as JSON lines.")] = False,
 ) -> None:
     """Run the whole pipeline (ingest → stage → resolve → publish) on a workspace.
@@ -99,7 +104,9 @@ def run(
 def sample(
     workspace: WorkspaceOption = None,
     people: Annotated[int, typer.Option(min=10, help="How many people to generate.")] = 3000,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same files.")] = 42,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed writes the same files.")
+    ] = 42,
 ) -> None:
     """Write a sample workspace: svod.toml and realistic, messy Russian customer files.
 

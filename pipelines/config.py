@@ -20,6 +20,8 @@ CONFIG_FILE = "svod.toml"
 
 SourceKind = Literal["spreadsheet", "commerceml", "webform", "tickets"]
 SOURCE_KINDS: tuple[str, ...] = ("spreadsheet", "commerceml", "webform", "tickets")
+IdentifierKind = Literal["phone", "email", "inn"]
+IDENTIFIER_KINDS: tuple[IdentifierKind, ...] = ("phone", "email", "inn")
 
 
 class _Strict(BaseModel):
@@ -60,9 +62,7 @@ class NormalizeConfig(_Strict):
 class MatchingConfig(_Strict):
     """Settings of identity resolution."""
 
-    link_on: list[Literal["phone", "email", "inn"]] = Field(
-        default_factory=lambda: ["phone", "email", "inn"]
-    )
+    link_on: list[IdentifierKind] = Field(default_factory=lambda: list(IDENTIFIER_KINDS))
     max_records_per_identifier: int = Field(default=25, ge=2, le=100_000)
 
 
@@ -84,7 +84,7 @@ _HINTS: dict[str, str] = {
     "less_than_equal": "write a smaller number",
     "string_too_short": "write a non-empty value",
     "dict_type": "write a table, e.g. [sources.options]",
-    "list_type": "write a list, e.g. [\"a\", \"b\"]",
+    "list_type": 'write a list, e.g. ["a", "b"]',
     "string_type": "write a quoted string",
 }
 
@@ -104,7 +104,11 @@ def _key_path(loc: tuple[str | int, ...], data: dict[str, Any]) -> str:
         if isinstance(item, int) and parts and parts[-1] == "sources":
             sources = data.get("sources")
             name = None
-            if isinstance(sources, list) and item < len(sources) and isinstance(sources[item], dict):
+            if (
+                isinstance(sources, list)
+                and item < len(sources)
+                and isinstance(sources[item], dict)
+            ):
                 name = sources[item].get("name")
             parts[-1] = f"sources[{item}]" + (f" ({name})" if name else "")
         elif isinstance(item, int):

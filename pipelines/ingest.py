@@ -85,7 +85,7 @@ def batch_id_for(source: SourceConfig, relpath: str, sha256: str) -> str:
 
 
 def discover_files(ws: Workspace) -> list[tuple[SourceConfig, Path]]:
-    """Inbox files per source, in a stable order; a file claimed by two sources goes to the first."""
+    """Inbox files per source, in a stable order; a file two sources claim goes to the first."""
     claimed: set[Path] = set()
     found: list[tuple[SourceConfig, Path]] = []
     for source in ws.config.sources:
@@ -100,7 +100,9 @@ def _ingest_file(ws: Workspace, source: SourceConfig, path: Path, now: datetime)
     relpath = path.relative_to(ws.inbox).as_posix()
     sha = file_sha256(path)
     batch_id = batch_id_for(source, relpath, sha)
-    report = FileReport(source=source.name, relpath=relpath, status="ingested", batch_id=batch_id, sha256=sha)
+    report = FileReport(
+        source=source.name, relpath=relpath, status="ingested", batch_id=batch_id, sha256=sha
+    )
     batch_dir = ws.raw_dir / source.name / batch_id
     if (batch_dir / BATCH_MARKER).is_file():
         report.status = "skipped"
@@ -121,7 +123,9 @@ def _ingest_file(ws: Workspace, source: SourceConfig, path: Path, now: datetime)
         result, events = read_file(file)
     except SourceFileError as exc:
         report.status, report.error = "failed", str(exc)
-        log.warning("file failed", extra={"file": relpath, "source": source.name, "error": str(exc)})
+        log.warning(
+            "file failed", extra={"file": relpath, "source": source.name, "error": str(exc)}
+        )
         return report
     tmp = batch_dir.with_name(batch_id + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -144,12 +148,19 @@ def _ingest_file(ws: Workspace, source: SourceConfig, path: Path, now: datetime)
         "records": report.records,
         "quarantined": report.quarantined,
     }
-    (tmp / BATCH_MARKER).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    (tmp / BATCH_MARKER).write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     shutil.rmtree(batch_dir, ignore_errors=True)
     tmp.rename(batch_dir)
     log.info(
         "file ingested",
-        extra={"file": relpath, "source": source.name, "records": report.records, "quarantined": report.quarantined},
+        extra={
+            "file": relpath,
+            "source": source.name,
+            "records": report.records,
+            "quarantined": report.quarantined,
+        },
     )
     return report
 

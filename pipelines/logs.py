@@ -21,7 +21,9 @@ class KeyValueFormatter(logging.Formatter):
     """``time level logger message key=value …``"""
 
     def format(self, record: logging.LogRecord) -> str:
-        base = f"{self.formatTime(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        base = (
+            f"{self.formatTime(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        )
         extra = " ".join(f"{k}={v}" for k, v in fields_of(record).items())
         return f"{base} {extra}".rstrip()
 

@@ -148,7 +148,16 @@ def build_identifiers(staged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame
             last_seen=pl.col("ingested_at").max(),
         )
         .with_columns(valid=pl.lit(True))
-        .select("customer_id", "type", "value", "valid", "sources", "record_count", "first_seen", "last_seen")
+        .select(
+            "customer_id",
+            "type",
+            "value",
+            "valid",
+            "sources",
+            "record_count",
+            "first_seen",
+            "last_seen",
+        )
         .sort("customer_id", "type", "value")
     )
 

@@ -190,6 +190,7 @@ def field_for_header(header: str) -> str | None:
     """The raw field a source header maps to, or None when it maps to none."""
     return _SYNONYM_INDEX.get(fold_header(header))
 
+
 #: One row per input row (or whole file) that could not be staged, with a reason code.
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "record_key": pl.String(),

@@ -146,7 +146,8 @@ def publish_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
         "files_ingested": sum(1 for f in files if f["status"] == "ingested"),
         "files_skipped": sum(1 for f in files if f["status"] == "skipped"),
         "files_failed": sum(1 for f in files if f["status"] == "failed"),
-        "rows_read": staged.height + quarantine.filter(pl.col("reason") != "file_unreadable").height,
+        "rows_read": staged.height
+        + quarantine.filter(pl.col("reason") != "file_unreadable").height,
         "rows_staged": staged.height,
         "rows_quarantined": quarantine.filter(pl.col("reason") != "file_unreadable").height,
         "customers": customers,

@@ -40,7 +40,9 @@ NAME_COLUMNS = (
 
 def normalize_records(raw: pl.DataFrame, *, default_region: str = "RU") -> pl.DataFrame:
     """All normalisers applied to raw records; one output row per input row, same order."""
-    names = normalize_names(raw["full_name"], raw["last_name"], raw["first_name"], raw["middle_name"])
+    names = normalize_names(
+        raw["full_name"], raw["last_name"], raw["first_name"], raw["middle_name"]
+    )
     phones = normalize_phones(raw["phone"], default_region=default_region)
     emails = normalize_emails(raw["email"])
     dates = normalize_birth_dates(raw["birth_date"])
@@ -58,7 +60,9 @@ def normalize_records(raw: pl.DataFrame, *, default_region: str = "RU") -> pl.Da
         quality_flags=pl.concat_list(pl.all()).list.unique(maintain_order=True)
     )
     lineage = raw.select(list(LINEAGE))
-    raw_values = raw.select([pl.col(f).alias(f"raw_{f}") for f in RAW_FIELDS if f != "extra"] + ["extra"])
+    raw_values = raw.select(
+        [pl.col(f).alias(f"raw_{f}") for f in RAW_FIELDS if f != "extra"] + ["extra"]
+    )
     frame = pl.concat(
         [
             lineage,

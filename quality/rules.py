@@ -42,6 +42,8 @@ def split_unusable(normalized: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame
         .otherwise(pl.lit("no_identifier")),
         field=pl.lit(None, dtype=pl.String()),
         detail=pl.col("quality_flags").list.join(", "),
-        raw=pl.struct([pl.col(c).alias(c.removeprefix("raw_")) for c in raw_cols]).struct.json_encode(),
+        raw=pl.struct(
+            [pl.col(c).alias(c.removeprefix("raw_")) for c in raw_cols]
+        ).struct.json_encode(),
     )
     return kept, quarantine.select(list(QUARANTINE_SCHEMA))

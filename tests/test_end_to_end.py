@@ -57,7 +57,9 @@ def test_second_run_changes_no_links(workspace: Path) -> None:
     assert runs["customers_created"].to_list()[1] == 0
 
 
-def test_failed_run_leaves_published_tables_untouched(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_run_leaves_published_tables_untouched(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run_cli("run", "-w", str(workspace))
     before = {name: table(workspace, name) for name in TABLES if name != "runs"}
     parquet_before = (workspace / "lake/published/profiles.parquet").read_bytes()
@@ -91,7 +93,9 @@ def test_broken_file_is_reported_and_the_rest_is_read(workspace: Path) -> None:
 
 
 def test_invalid_config_is_refused_before_anything_runs(workspace: Path) -> None:
-    (workspace / "svod.toml").write_text('[[sources]]\nname = "x"\nkind = "pdf"\npath = "*"\n', encoding="utf-8")
+    (workspace / "svod.toml").write_text(
+        '[[sources]]\nname = "x"\nkind = "pdf"\npath = "*"\n', encoding="utf-8"
+    )
     result = runner.invoke(app, ["run", "-w", str(workspace)])
     assert result.exit_code == 1
     assert "sources[0] (x).kind: 'pdf' is not allowed" in result.output

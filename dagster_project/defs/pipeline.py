@@ -4,7 +4,6 @@ Each asset is a thin wrapper: it opens the workspace, calls one stage function f
 ``pipelines.stages``, and reports counts as metadata. A failing stage is logged in ``runs``.
 """
 
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -34,7 +33,9 @@ def stage_guard(
             yield
         except Exception as exc:
             with duckdb.get_connection() as con:
-                record_failed_run(con, ws, context.run.run_id, stage, f"{type(exc).__name__}: {exc}")
+                record_failed_run(
+                    con, ws, context.run.run_id, stage, f"{type(exc).__name__}: {exc}"
+                )
             raise
 
 
@@ -45,7 +46,7 @@ def stage_guard(
 )
 def raw_batches(
     context: dg.AssetExecutionContext, workspace: SvodWorkspace, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[None]:
     ws = workspace.open()
     with stage_guard(context, ws, duckdb, "ingest"):
         report = ingest_stage(ws, context.run.run_id)
@@ -77,7 +78,7 @@ def raw_batches(
 )
 def staged_records(
     context: dg.AssetExecutionContext, workspace: SvodWorkspace, duckdb: DuckDBResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
     ws = workspace.open()
     with stage_guard(context, ws, duckdb, "stage"):
         counts = stage_stage(ws, context.run.run_id)
@@ -91,7 +92,11 @@ def staged_records(
     yield dg.AssetCheckResult(
         check_name="rows_reconcile",
         passed=counts.rows_in == counts.staged + counts.quarantined,
-        metadata={"rows_in": counts.rows_in, "staged": counts.staged, "quarantined": counts.quarantined},
+        metadata={
+            "rows_in": counts.rows_in,
+            "staged": counts.staged,
+            "quarantined": counts.quarantined,
+        },
     )
 
 
@@ -103,7 +108,7 @@ def staged_records(
 )
 def customer_ids(
     context: dg.AssetExecutionContext, workspace: SvodWorkspace, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[None]:
     ws = workspace.open()
     with stage_guard(context, ws, duckdb, "resolve"), duckdb.get_connection() as con:
         counts = resolve_stage(ws, con, context.run.run_id)
@@ -121,7 +126,7 @@ def customer_ids(
 )
 def published_tables(
     context: dg.AssetExecutionContext, workspace: SvodWorkspace, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[None]:
     ws = workspace.open()
     with stage_guard(context, ws, duckdb, "publish"), duckdb.get_connection() as con:
         summary = publish_stage(ws, con, context.run.run_id)

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.errors import SourceFileError
-from pipelines.schema import RAW_SCHEMA
+from pipelines.schema import EVENT_SCHEMA, RAW_SCHEMA
 from pipelines.sources.base import (
     ReadResult,
     SourceFile,
@@ -23,7 +23,6 @@ from pipelines.sources.base import (
     quarantine_rows,
     record_key,
 )
-from pipelines.schema import EVENT_SCHEMA
 
 _STRIP = " \t\r\n\u00a0\ufeff"
 

@@ -94,7 +94,10 @@ def read_text_table(path: Path, relpath: str) -> tuple[TextFormat, list[list[Cel
     text = text.removeprefix("\ufeff")
     delimiter = detect_delimiter(text[:65536].splitlines(), Path(relpath).suffix.lower())
     try:
-        rows = [[clean_cell(c) for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        rows = [
+            [clean_cell(c) for c in row]
+            for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+        ]
     except csv.Error as exc:
         raise SourceFileError(relpath, f"broken CSV quoting: {exc}", FIX_HINT) from None
     return TextFormat(encoding, delimiter), rows
@@ -105,14 +108,18 @@ def _short(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def read_workbook(path: Path, relpath: str, sheets: list[str] | None) -> Iterator[tuple[str, list[list[Cell]]]]:
+def read_workbook(
+    path: Path, relpath: str, sheets: list[str] | None
+) -> Iterator[tuple[str, list[list[Cell]]]]:
     """Yield (sheet name, rows) for each wanted sheet; cells are text, row 0 is Excel row 1."""
     import fastexcel
 
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:  # fastexcel raises its own error types per format problem
-        raise SourceFileError(relpath, f"not a readable workbook ({_short(exc)})", FIX_HINT) from None
+        raise SourceFileError(
+            relpath, f"not a readable workbook ({_short(exc)})", FIX_HINT
+        ) from None
     names = reader.sheet_names
     wanted = sheets or names
     unknown = [s for s in wanted if s not in names]
@@ -124,9 +131,13 @@ def read_workbook(path: Path, relpath: str, sheets: list[str] | None) -> Iterato
         )
     for name in wanted:
         try:
-            frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
+            frame = reader.load_sheet(
+                name, header_row=None, skip_rows=0, dtypes="string"
+            ).to_polars()
         except Exception as exc:
-            raise SourceFileError(relpath, f"sheet {name!r} cannot be read ({_short(exc)})", FIX_HINT) from None
+            raise SourceFileError(
+                relpath, f"sheet {name!r} cannot be read ({_short(exc)})", FIX_HINT
+            ) from None
         rows = [[clean_cell(c) for c in row] for row in frame.iter_rows()]
         yield name, rows
 
@@ -155,7 +166,8 @@ def _table(file: SourceFile, rows: list[list[Cell]], sheet: str | None) -> Table
     if not IDENTIFYING_FIELDS & {f for f in map_headers(headers, file.mapping) if f}:
         raise SourceFileError(
             file.relpath,
-            f"row {header_at + 1} has no name, phone, e-mail, company or ИНН column ({headers[:8]})",
+            f"row {header_at + 1} has no name, phone, e-mail, company or ИНН column "
+            f"({headers[:8]})",
             "add a [sources.mapping] table to svod.toml naming those columns",
             location=where,
         )

@@ -94,10 +94,9 @@ def table_to_records(
         if any(cell is not None for cell in row):
             keep.append(i)
         else:
-            rid = f"{id_prefix}{table.row_numbers[i]}"
             quarantine.append(
                 {
-                    "source_record_id": rid,
+                    "source_record_id": f"{id_prefix}{table.row_numbers[i]}",
                     "source_sheet": table.sheet,
                     "source_row": table.row_numbers[i],
                     "reason": "empty_row",
@@ -131,13 +130,13 @@ def table_to_records(
             [pl.col(f"c{c}").alias(names[c]) for c in unmapped]
         ).struct.json_encode()
     mapped = grid.select(**exprs) if exprs else pl.DataFrame(height=grid.height)
-    rid = [f"{id_prefix}{n}" for n in rownums]
+    record_ids = [f"{id_prefix}{n}" for n in rownums]
     lineage = pl.DataFrame(
         {
-            "record_key": [record_key(file.source, r) for r in rid],
+            "record_key": [record_key(file.source, r) for r in record_ids],
             "source": file.source,
             "source_kind": file.kind,
-            "source_record_id": rid,
+            "source_record_id": record_ids,
             "source_file": file.relpath,
             "source_sheet": table.sheet,
             "source_row": rownums,

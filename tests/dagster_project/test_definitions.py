@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from dagster_project.defs.pipeline import ASSETS
 from dagster_project.definitions import defs
+from dagster_project.defs.pipeline import ASSETS
 from dagster_project.resources import build_resources
 
 

@@ -66,7 +66,10 @@ def test_link_on_restricts_identifier_types() -> None:
 @settings(max_examples=80, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.lists(st.sampled_from("abcdefgh"), max_size=3), st.lists(st.sampled_from("uvwxyz"), max_size=2)),
+        st.tuples(
+            st.lists(st.sampled_from("abcdefgh"), max_size=3),
+            st.lists(st.sampled_from("uvwxyz"), max_size=2),
+        ),
         min_size=1,
         max_size=30,
     ),
@@ -74,7 +77,9 @@ def test_link_on_restricts_identifier_types() -> None:
 )
 def test_agrees_with_networkx_and_ignores_row_order(records, rnd) -> None:
     rows = [(f"r{i:02d}", ph, em, None) for i, (ph, em) in enumerate(records)]
-    result = cluster_exact(staged(rows), link_on=["phone", "email"], max_records_per_identifier=1000)
+    result = cluster_exact(
+        staged(rows), link_on=["phone", "email"], max_records_per_identifier=1000
+    )
     graph = nx.Graph()
     graph.add_nodes_from(r[0] for r in rows)
     for kind, pos in (("p", 1), ("e", 2)):
@@ -87,5 +92,7 @@ def test_agrees_with_networkx_and_ignores_row_order(records, rnd) -> None:
     assert groups(result) == {frozenset(c) for c in nx.connected_components(graph)}
     shuffled = rows[:]
     rnd.shuffle(shuffled)
-    again = cluster_exact(staged(shuffled), link_on=["phone", "email"], max_records_per_identifier=1000)
+    again = cluster_exact(
+        staged(shuffled), link_on=["phone", "email"], max_records_per_identifier=1000
+    )
     assert again.assignments.equals(result.assignments)

@@ -1,4 +1,5 @@
-"""Persistent customer IDs: stable on re-runs, oldest survives a merge, largest part keeps a split."""
+"""Persistent customer IDs: stable on re-runs, the oldest survives a merge, the largest part
+keeps a split."""
 
 from __future__ import annotations
 
@@ -46,8 +47,13 @@ def test_rerun_on_same_input_changes_nothing() -> None:
 def test_merge_keeps_the_older_id_and_retires_the_other() -> None:
     first = assign_customer_ids(clusters({"a": "a", "c": "c"}), *empty(), run_id="r1")
     old_a, old_c = ids(first)["a"], ids(first)["c"]
-    older = min((old_a, old_c), key=lambda cid: first.registry.filter(pl.col("customer_id") == cid)["created_seq"][0])
-    merged = assign_customer_ids(clusters({"a": "a", "c": "a", "d": "a"}), first.links, first.registry, run_id="r2")
+    older = min(
+        (old_a, old_c),
+        key=lambda cid: first.registry.filter(pl.col("customer_id") == cid)["created_seq"][0],
+    )
+    merged = assign_customer_ids(
+        clusters({"a": "a", "c": "a", "d": "a"}), first.links, first.registry, run_id="r2"
+    )
     assert set(ids(merged).values()) == {older}
     retired = old_c if older == old_a else old_a
     row = merged.registry.filter(pl.col("customer_id") == retired).row(0, named=True)
@@ -58,7 +64,9 @@ def test_merge_keeps_the_older_id_and_retires_the_other() -> None:
 def test_split_leaves_the_id_with_the_largest_part() -> None:
     first = assign_customer_ids(clusters({"a": "a", "b": "a", "c": "a"}), *empty(), run_id="r1")
     cid = ids(first)["a"]
-    split = assign_customer_ids(clusters({"a": "a", "b": "b", "c": "b"}), first.links, first.registry, run_id="r2")
+    split = assign_customer_ids(
+        clusters({"a": "a", "b": "b", "c": "b"}), first.links, first.registry, run_id="r2"
+    )
     assert ids(split)["b"] == ids(split)["c"] == cid
     assert ids(split)["a"] != cid
     assert split.changes.filter(pl.col("change") == "split").height == 1
@@ -76,7 +84,9 @@ def test_record_disappearing_retires_its_customer() -> None:
     st.lists(st.integers(0, 6), min_size=1, max_size=25),
     st.lists(st.integers(0, 6), min_size=1, max_size=25),
 )
-def test_every_record_gets_exactly_one_id_and_ids_never_reused(before: list[int], after: list[int]) -> None:
+def test_every_record_gets_exactly_one_id_and_ids_never_reused(
+    before: list[int], after: list[int]
+) -> None:
     c1 = clusters({f"r{i:02d}": f"k{g}" for i, g in enumerate(before)})
     first = assign_customer_ids(c1, *empty(), run_id="r1")
     c2 = clusters({f"r{i:02d}": f"k{g}" for i, g in enumerate(after)})
@@ -85,8 +95,14 @@ def test_every_record_gets_exactly_one_id_and_ids_never_reused(before: list[int]
     assert second.links.get_column("record_key").n_unique() == c2.height
     # records in one cluster share an ID and different clusters never share one
     joined = c2.join(second.links, on="record_key")
-    assert joined.group_by("cluster_key").agg(pl.col("customer_id").n_unique())["customer_id"].max() == 1
-    assert joined.group_by("customer_id").agg(pl.col("cluster_key").n_unique())["cluster_key"].max() == 1
+    assert (
+        joined.group_by("cluster_key").agg(pl.col("customer_id").n_unique())["customer_id"].max()
+        == 1
+    )
+    assert (
+        joined.group_by("customer_id").agg(pl.col("cluster_key").n_unique())["cluster_key"].max()
+        == 1
+    )
     # every active ID in the registry is used, and the registry never forgets an ID
     active = set(second.registry.filter(pl.col("status") == "active")["customer_id"])
     assert active == set(second.links["customer_id"])

@@ -44,9 +44,13 @@ def test_all_problems_reported_at_once() -> None:
         and "'spreadsheet'" in p
         for p in problems
     )
-    assert any(p.startswith("sources[1] (Bad Name).name: string should match pattern") for p in problems)
     assert any(
-        p.startswith("matching.max_records_per_identifier: input should be greater than or equal to 2")
+        p.startswith("sources[1] (Bad Name).name: string should match pattern") for p in problems
+    )
+    assert any(
+        p.startswith(
+            "matching.max_records_per_identifier: input should be greater than or equal to 2"
+        )
         and p.endswith("write a larger number")
         for p in problems
     )
@@ -76,7 +80,8 @@ def test_semantic_problems_duplicate_names_and_bad_mapping() -> None:
         }
     )
     assert problems == [
-        "sources[0] (sales).mapping.'Клиент': 'fullname' is not a Svod field; did you mean 'full_name'?",
+        "sources[0] (sales).mapping.'Клиент': 'fullname' is not a Svod field; "
+        "did you mean 'full_name'?",
         "sources[1] (sales).name: duplicate source name; give each source its own name",
     ]
 

@@ -35,10 +35,16 @@ def write_xlsx(path: Path) -> None:
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("Клиенты")
     sheet.write(0, 0, "Клиенты отдела продаж")
-    sheet.write_row(2, 0, ["Фамилия", "Имя", "Моб. телефон", "Эл. почта", "ИНН", "Дата рождения", "Источник"])
-    sheet.write_row(3, 0, ["Иванов", "Иван", 9161234567, "Ivan@Mail.RU", "0274062111", "12.03.1985", "выставка"])
+    sheet.write_row(
+        2, 0, ["Фамилия", "Имя", "Моб. телефон", "Эл. почта", "ИНН", "Дата рождения", "Источник"]
+    )
+    sheet.write_row(
+        3, 0, ["Иванов", "Иван", 9161234567, "Ivan@Mail.RU", "0274062111", "12.03.1985", "выставка"]
+    )
     sheet.write_row(4, 0, ["Петрова", "Анна", 79031112233.0, None, None, None, None])
-    sheet.write_datetime(4, 5, dt.datetime(1990, 1, 2), book.add_format({"num_format": "dd.mm.yyyy"}))
+    sheet.write_datetime(
+        4, 5, dt.datetime(1990, 1, 2), book.add_format({"num_format": "dd.mm.yyyy"})
+    )
     sheet.write_row(6, 0, ["Сидоров", None, "8 (495) 123-45-67 доб. 12"])
     other = book.add_worksheet("Архив")
     other.write_row(0, 0, ["ФИО", "Телефон"])
@@ -54,7 +60,10 @@ def test_xlsx_header_below_title_rows_numbers_as_text_and_extra_kept(tmp_path: P
     assert rec.height == 4
     first = rec.row(0, named=True)
     assert (first["last_name"], first["first_name"], first["phone"], first["email"]) == (
-        "Иванов", "Иван", "9161234567", "Ivan@Mail.RU"
+        "Иванов",
+        "Иван",
+        "9161234567",
+        "Ivan@Mail.RU",
     )
     assert first["inn"] == "0274062111"
     assert first["source_sheet"] == "Клиенты" and first["source_row"] == 4
@@ -80,7 +89,10 @@ def test_configured_sheets_only(tmp_path: Path) -> None:
 
 def test_cp1251_semicolon_csv_with_two_phone_columns(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
-    text = "Клиент;Тел.;Мобильный телефон;Почта;Город\r\nИванов Иван;8-916-123-45-67;89031112233;ivan@mail.ru;Москва\r\n"
+    text = (
+        "Клиент;Тел.;Мобильный телефон;Почта;Город\r\n"
+        "Иванов Иван;8-916-123-45-67;89031112233;ivan@mail.ru;Москва\r\n"
+    )
     path.write_bytes(text.encode("cp1251"))
     result = read(source_file(path))
     row = result.records.row(0, named=True)
@@ -97,7 +109,10 @@ def test_utf8_bom_comma_csv_and_explicit_mapping(tmp_path: Path) -> None:
     with pytest.raises(SourceFileError, match="no header maps to a Svod field"):
         read(source_file(path))
     result = read(source_file(path, mapping={"Кто": "full_name", "Номер": "phone"}))
-    assert result.records.select("full_name", "phone").row(0) == ("Анна Петрова", "+7 916 123 45 67")
+    assert result.records.select("full_name", "phone").row(0) == (
+        "Анна Петрова",
+        "+7 916 123 45 67",
+    )
 
 
 def test_utf16_tab_separated(tmp_path: Path) -> None:
@@ -123,11 +138,13 @@ def test_binary_and_broken_workbook_give_clear_errors(tmp_path: Path) -> None:
         read(source_file(junk))
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(SourceFileError, match=r"sales/broken.xlsx: not a readable workbook .*save it again"):
+    with pytest.raises(
+        SourceFileError, match=r"sales/broken.xlsx: not a readable workbook .*save it again"
+    ):
         read(source_file(broken))
     odd = tmp_path / "notes.docx"
     odd.write_bytes(b"x")
-    with pytest.raises(SourceFileError, match="unknown spreadsheet format '.docx'"):
+    with pytest.raises(SourceFileError, match=r"unknown spreadsheet format '\.docx'"):
         read(source_file(odd))
 
 
