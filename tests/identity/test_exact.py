@@ -96,3 +96,36 @@ def test_agrees_with_networkx_and_ignores_row_order(records, rnd) -> None:
         staged(shuffled), link_on=["phone", "email"], max_records_per_identifier=1000
     )
     assert again.assignments.equals(result.assignments)
+
+
+def test_landlines_and_role_mailboxes_never_link_on_their_own() -> None:
+    data = pl.DataFrame(
+        {
+            "record_key": ["s|1", "s|2", "s|3", "s|4"],
+            "phones": [["+74951234567"], ["+74951234567"], ["+79161112233"], ["+79161112233"]],
+            "phone_types": [["fixed"], ["fixed"], ["mobile"], ["mobile"]],
+            "email_keys": [["info@romashka.ru"], ["info@romashka.ru"], [], []],
+            "inn": [None, None, None, None],
+            "entity_kind": ["person"] * 4,
+        }
+    )
+    result = cluster_exact(data, link_on=["phone", "email"], max_records_per_identifier=10)
+    assert groups(result) == {frozenset({"s|1"}), frozenset({"s|2"}), frozenset({"s|3", "s|4"})}
+    reasons = dict(result.guards.select("value", "reason").iter_rows())
+    assert reasons["+74951234567"].startswith("landline or service number")
+    assert reasons["info@romashka.ru"].startswith("role mailbox")
+
+
+def test_inn_links_companies_but_not_their_employees() -> None:
+    data = pl.DataFrame(
+        {
+            "record_key": ["s|1", "s|2", "s|3"],
+            "phones": [[], [], []],
+            "email_keys": [[], [], []],
+            "inn": ["7797228188"] * 3,
+            "entity_kind": ["company", "company", "person"],
+        },
+        schema_overrides={"phones": pl.List(pl.String()), "email_keys": pl.List(pl.String())},
+    )
+    result = cluster_exact(data, link_on=["inn"], max_records_per_identifier=10)
+    assert groups(result) == {frozenset({"s|1", "s|2"}), frozenset({"s|3"})}
