@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines import logs
+from pipelines.commands import register_all
 from pipelines.config import CONFIG_FILE
 from pipelines.errors import SvodError
 from pipelines.workspace import default_workspace_path, write_sample_config
@@ -127,6 +128,9 @@ def sample(
         f"Sample workspace {root}: {summary.people:,} people, {summary.companies:,} companies, "
         f"{summary.records:,} records in {len(summary.files)} files. Next: svod run -w {root}"
     )
+
+
+register_all(app)
 
 
 def main() -> None:
