@@ -22,7 +22,7 @@ import polars as pl
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceFileError
-from pipelines.schema import QUARANTINE_SCHEMA, RAW_SCHEMA
+from pipelines.schema import QUARANTINE_SCHEMA, RAW_FIELDS, RAW_SCHEMA
 from pipelines.sources import read_file
 from pipelines.sources.base import SourceFile
 from pipelines.workspace import Workspace
@@ -195,10 +195,56 @@ def load_raw(ws: Workspace) -> tuple[pl.DataFrame, pl.DataFrame]:
     batches = current_batches(ws)
     records = [pl.read_parquet(Path(b["dir"]) / "records.parquet") for b in batches]
     quarantine = [pl.read_parquet(Path(b["dir"]) / "quarantine.parquet") for b in batches]
+    # batches written before a field was added to RAW_SCHEMA lack it: null-fill, do not fail
+    records = [
+        r.with_columns(
+            pl.lit(None, t).alias(c) for c, t in RAW_SCHEMA.items() if c not in r
+        ).select(list(RAW_SCHEMA))
+        for r in records
+    ]
+    all_records = pl.concat(records) if records else pl.DataFrame(schema=RAW_SCHEMA)
+    kept, repeated = split_repeated_records(all_records)
     return (
-        pl.concat(records) if records else pl.DataFrame(schema=RAW_SCHEMA),
-        pl.concat(quarantine) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA),
+        kept,
+        pl.concat(
+            [*quarantine, repeated] if quarantine else [repeated], how="vertical_relaxed"
+        ),
     )
+
+
+def split_repeated_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Keep one row per record_key: the one from the most recently ingested file.
+
+    The same native id in two files of one source (two CRM exports overlapping) is one record;
+    the older copies go to quarantine as ``duplicate_record`` naming the file whose copy is used.
+    """
+    ranked = records.with_columns(
+        _rank=pl.int_range(pl.len()).over(
+            "record_key",
+            order_by=[pl.col("ingested_at"), pl.col("source_file"), pl.col("source_row")],
+            descending=True,
+        ),
+        _winner=pl.col("source_file")
+        .sort_by([pl.col("ingested_at"), pl.col("source_file"), pl.col("source_row")])
+        .last()
+        .over("record_key"),
+    )
+    kept = ranked.filter(pl.col("_rank") == 0).drop("_rank", "_winner")
+    older = ranked.filter(pl.col("_rank") > 0)
+    quarantine = older.select(
+        "record_key",
+        "source",
+        "source_file",
+        "source_sheet",
+        "source_row",
+        "batch_id",
+        stage=pl.lit("ingest"),
+        reason=pl.lit("duplicate_record"),
+        field=pl.lit("source_record_id"),
+        detail=pl.format("the same record is also in {}; that copy is used", pl.col("_winner")),
+        raw=pl.struct(list(RAW_FIELDS)).struct.json_encode(),
+    )
+    return kept, quarantine.select(list(QUARANTINE_SCHEMA))
 
 
 def load_events(ws: Workspace) -> pl.DataFrame | None:

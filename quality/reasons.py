@@ -18,6 +18,14 @@ REASONS: dict[str, str] = {
     "duplicate_id": "Another record in the file has the same id. / Повтор идентификатора.",
     "broken_line": "The line is not valid JSON. / Строка не является корректным JSON.",
     "agent_not_customer": "A help-desk agent, not a customer. / Сотрудник поддержки, не клиент.",
+    "duplicate_record": (
+        "The same record (same source id) is also in a file read later; that copy is used. "
+        "/ Та же запись есть в более новом файле."
+    ),
+    "group_row": (
+        "A folder (group) row of a 1C catalogue export: a name only, no ИНН, phone or e-mail. "
+        "/ Строка группы справочника 1С."
+    ),
 }
 
 

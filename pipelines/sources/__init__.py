@@ -14,6 +14,7 @@ CONNECTOR_MODULES: dict[str, str] = {
     "commerceml": "pipelines.sources.commerceml",
     "webform": "pipelines.sources.webforms",
     "tickets": "pipelines.sources.tickets",
+    "auto": "pipelines.sources.detect",  # detects one of the above from the file
 }
 
 

@@ -1,20 +1,25 @@
 """Turn a grid of cells with a header row into raw records: shared by every tabular connector.
 
-The header row is found below title and blank rows by counting cells that map to Svod fields;
-columns map by the explicit ``svod.toml`` mapping first, then by header synonyms. Columns that map
-to nothing are kept in ``extra`` as JSON; several columns mapping to one field are joined.
+A grid is a polars frame of string columns ``c0..cN`` (one row per physical row of the file or
+sheet). The header row is found below title and blank rows by counting cells that map to Svod
+fields; columns map by the explicit ``svod.toml`` mapping first, then by a recognised CRM export
+profile (``crm.py``), then by header synonyms. Columns that map to nothing are kept in ``extra``
+as JSON; several columns mapping to one field are joined. The work is column-wise so a million
+rows take seconds.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
+from pipelines.errors import SourceFileError
 from pipelines.schema import RAW_FIELDS, RAW_SCHEMA, field_for_header, fold_header
-from pipelines.sources.base import SourceFile, record_key
+from pipelines.sources.base import SourceFile
+from pipelines.sources.crm import KNOWN_HEADERS, Profile, detect_profile, plan_rows
 
 Cell = str | None
 HEADER_SCAN_ROWS = 30
@@ -24,6 +29,7 @@ MULTI_VALUE_FIELDS = frozenset({"phone", "email", "comment", "address"})
 IDENTIFYING_FIELDS = frozenset(
     {"full_name", "last_name", "first_name", "phone", "email", "company", "inn"}
 )
+_LINEAGE_ONLY = {k: v for k, v in RAW_SCHEMA.items() if k not in RAW_FIELDS}
 
 
 def clean_cell(value: object) -> Cell:
@@ -34,15 +40,26 @@ def clean_cell(value: object) -> Cell:
     return text or None
 
 
-def map_headers(headers: Sequence[Cell], explicit: Mapping[str, str]) -> list[str | None]:
-    """The Svod field of each header (explicit mapping wins), None where it maps to nothing."""
+def clean_grid(frame: pl.DataFrame) -> pl.DataFrame:
+    """Columns renamed ``c0..cN``, cast to text, NBSP → space, stripped, empty → null."""
+    frame = frame.rename({old: f"c{i}" for i, old in enumerate(frame.columns)})
+    text = pl.all().cast(pl.String).str.replace_all("\u00a0", " ", literal=True).str.strip_chars()
+    return frame.select(pl.when(text != "").then(text))
+
+
+def map_headers(
+    headers: Sequence[Cell], explicit: Mapping[str, str], profile: Profile | None = None
+) -> list[str | None]:
+    """The Svod field of each header (explicit mapping, then profile, then synonyms)."""
     folded_explicit = {fold_header(k): v for k, v in explicit.items()}
+    extra = profile.mapping if profile else {}
     fields: list[str | None] = []
     for header in headers:
         if header is None:
             fields.append(None)
             continue
-        fields.append(folded_explicit.get(fold_header(header)) or field_for_header(header))
+        key = fold_header(header)
+        fields.append(folded_explicit.get(key) or extra.get(key) or field_for_header(header))
     return fields
 
 
@@ -51,12 +68,15 @@ def find_header_row(rows: Sequence[Sequence[Cell]], explicit: Mapping[str, str])
     best, best_hits = None, 0
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         hits = sum(1 for f in map_headers(row, explicit) if f is not None)
+        if hits == 0:
+            continue
+        hits += sum(1 for h in row if h and fold_header(h) in KNOWN_HEADERS)
         if hits > best_hits:
             best, best_hits = i, hits
     return best
 
 
-def _unique_names(headers: Sequence[Cell]) -> list[str]:
+def unique_names(headers: Sequence[Cell]) -> list[str]:
     """Header texts made unique (a blank header becomes ``column_N``)."""
     seen: dict[str, int] = {}
     names = []
@@ -70,95 +90,183 @@ def _unique_names(headers: Sequence[Cell]) -> list[str]:
 
 @dataclass
 class TableRows:
-    """Data rows of one table with their physical row numbers (1-based)."""
+    """Data rows of one table (a cleaned grid) with their physical row numbers (1-based)."""
 
     headers: list[Cell]
-    rows: list[list[Cell]]
-    row_numbers: list[int]
+    grid: pl.DataFrame
+    row_numbers: pl.Series
     sheet: str | None
+    header_row: int  # physical row number of the header
+    profile: Profile | None = None
 
 
-def table_to_records(
-    file: SourceFile, table: TableRows, *, id_prefix: str
-) -> tuple[pl.DataFrame, list[dict[str, object]]]:
-    """Map a table to raw records; return them and the quarantine items for blank rows."""
-    fields = map_headers(table.headers, file.mapping)
-    names = _unique_names(table.headers)
-    width = max([len(table.headers), *(len(r) for r in table.rows)], default=0)
-    names += [f"column_{i + 1}" for i in range(len(names), width)]
-    fields += [None] * (width - len(fields))
+def _nonblank() -> pl.Expr:
+    return pl.any_horizontal(pl.all().is_not_null())
 
-    keep: list[int] = []
-    quarantine: list[dict[str, object]] = []
-    for i, row in enumerate(table.rows):
-        if any(cell is not None for cell in row):
-            keep.append(i)
-        else:
-            quarantine.append(
-                {
-                    "source_record_id": f"{id_prefix}{table.row_numbers[i]}",
-                    "source_sheet": table.sheet,
-                    "source_row": table.row_numbers[i],
-                    "reason": "empty_row",
-                    "detail": "the row has no values",
-                    "raw": {},
-                }
-            )
-    columns = [
-        [table.rows[i][c] if c < len(table.rows[i]) else None for i in keep] for c in range(width)
-    ]
-    grid = pl.DataFrame(
-        {f"c{c}": columns[c] for c in range(width)},
-        schema={f"c{c}": pl.String() for c in range(width)},
+
+def make_table(
+    file: SourceFile, grid: pl.DataFrame, row_numbers: pl.Series, sheet: str | None
+) -> TableRows | None:
+    """Find the header row of a cleaned grid; None when the grid has no values at all."""
+    if grid.width == 0 or grid.height == 0:
+        return None
+    flags = grid.select(_nonblank()).to_series()
+    last = flags.arg_true()
+    if last.len() == 0:
+        return None
+    grid, row_numbers = grid.head(last[-1] + 1), row_numbers.head(last[-1] + 1)
+    head = [list(r) for r in grid.head(HEADER_SCAN_ROWS).rows()]
+    header_at = find_header_row(head, file.mapping)
+    where = f"sheet {sheet!r}" if sheet else None
+    if header_at is None:
+        first = next((r for r in head if any(r)), head[0])
+        raise SourceFileError(
+            file.relpath,
+            f"no header maps to a Svod field in the first {HEADER_SCAN_ROWS} rows "
+            f"(first row: {first[:6]})",
+            "add a [sources.mapping] table to svod.toml naming which column is which",
+            location=where,
+        )
+    headers = head[header_at]
+    profile = detect_profile(headers)
+    if not IDENTIFYING_FIELDS & {f for f in map_headers(headers, file.mapping, profile) if f}:
+        raise SourceFileError(
+            file.relpath,
+            f"row {row_numbers[header_at]} has no name, phone, e-mail, company or ИНН column "
+            f"({headers[:8]})",
+            "add a [sources.mapping] table to svod.toml naming those columns",
+            location=where,
+        )
+    return TableRows(
+        headers=headers,
+        grid=grid.slice(header_at + 1),
+        row_numbers=row_numbers.slice(header_at + 1),
+        sheet=sheet,
+        header_row=int(row_numbers[header_at]),
+        profile=profile,
     )
-    rownums = [table.row_numbers[i] for i in keep]
+
+
+def _field_exprs(fields: Sequence[str | None], names: Sequence[str]) -> dict[str, pl.Expr]:
     exprs: dict[str, pl.Expr] = {}
     for field in RAW_FIELDS:
-        cols = [f"c{c}" for c in range(width) if fields[c] == field]
+        cols = [f"c{c}" for c, f in enumerate(fields) if f == field]
         if not cols:
             continue
         if len(cols) == 1:
             exprs[field] = pl.col(cols[0])
         elif field in MULTI_VALUE_FIELDS:
             joined = pl.concat_str([pl.col(c) for c in cols], separator="; ", ignore_nulls=True)
-            exprs[field] = pl.when(joined == "").then(None).otherwise(joined)
+            exprs[field] = pl.when(joined != "").then(joined)
         else:
             exprs[field] = pl.coalesce([pl.col(c) for c in cols])
-    unmapped = [c for c in range(width) if fields[c] is None]
+    unmapped = [c for c, f in enumerate(fields) if f is None]
     if unmapped:
         exprs["extra"] = pl.struct(
             [pl.col(f"c{c}").alias(names[c]) for c in unmapped]
         ).struct.json_encode()
-    mapped = grid.select(**exprs) if exprs else pl.DataFrame(height=grid.height)
-    record_ids = [f"{id_prefix}{n}" for n in rownums]
-    lineage = pl.DataFrame(
-        {
-            "record_key": [record_key(file.source, r) for r in record_ids],
-            "source": file.source,
-            "source_kind": file.kind,
-            "source_record_id": record_ids,
-            "source_file": file.relpath,
-            "source_sheet": table.sheet,
-            "source_row": rownums,
-            "file_sha256": file.sha256,
-            "batch_id": file.batch_id,
-            "ingested_at": file.ingested_at,
-        },
-        schema={k: RAW_SCHEMA[k] for k in RAW_SCHEMA if k not in RAW_FIELDS},
-    )
-    records = pl.concat([lineage, mapped], how="horizontal")
-    missing = {k: pl.lit(None, dtype=v) for k, v in RAW_SCHEMA.items() if k not in records.columns}
-    return records.with_columns(**missing).select(list(RAW_SCHEMA)), quarantine
+    return exprs
 
 
-def describe_mapping(headers: Sequence[Cell], explicit: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(header, field or 'extra') pairs for ``svod inspect``."""
+def _blank_items(table: TableRows, blank_rows: list[int], prefix: str) -> list[dict[str, Any]]:
     return [
-        (name, field or "extra")
-        for name, field in zip(_unique_names(headers), map_headers(headers, explicit), strict=False)
+        {
+            "source_record_id": f"{prefix}{n}",
+            "source_sheet": table.sheet,
+            "source_row": n,
+            "reason": "empty_row",
+            "detail": "the row has no values",
+            "raw": {},
+        }
+        for n in blank_rows
     ]
 
 
-def dumps_row(headers: Sequence[str], row: Sequence[Cell]) -> str:
-    """A row as a JSON object keyed by header, for quarantine ``raw``."""
-    return json.dumps(dict(zip(headers, row, strict=False)), ensure_ascii=False)
+def _kind_fixes(profile: Profile) -> dict[str, pl.Expr]:
+    """Move a name to the right column once the row's entity kind is known."""
+    is_company, is_person = pl.col("entity_kind") == "company", pl.col("entity_kind") == "person"
+    no_person_name = pl.all_horizontal(
+        pl.col(c).is_null() for c in ("full_name", "last_name", "first_name")
+    )
+    company: Any = pl.when(is_company & pl.col("company").is_null()).then(pl.col("full_name"))
+    full_name: Any = pl.when(is_company & pl.col("company").is_null()).then(None)
+    if profile.name_in_company:
+        company = company.when(is_person & no_person_name).then(None)
+        full_name = full_name.when(is_person & no_person_name).then(pl.col("company"))
+    return {
+        "company": company.otherwise(pl.col("company")),
+        "full_name": full_name.otherwise(pl.col("full_name")),
+    }
+
+
+def table_to_records(
+    file: SourceFile, table: TableRows, *, id_prefix: str
+) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """Map a table to raw records; return them and quarantine items (blank, folder, repeats)."""
+    profile = table.profile
+    fields = map_headers(table.headers, file.mapping, profile)
+    width = table.grid.width
+    names = unique_names(table.headers) + [
+        f"column_{i + 1}" for i in range(len(table.headers), width)
+    ]
+    fields += [None] * (width - len(fields))
+    keep = table.grid.select(_nonblank()).to_series()
+    grid = table.grid.with_columns(_row=table.row_numbers.cast(pl.Int64))
+    nonblank = grid.select("_row", keep=keep)
+    items = _blank_items(table, nonblank.filter(~pl.col("keep"))["_row"].to_list(), id_prefix)
+    grid = grid.filter(nonblank["keep"])
+    if profile is not None:
+        rows = grid.drop("_row").rows()
+        plan = plan_rows(profile, table.headers, fields, rows, grid["_row"].to_list(), id_prefix)
+        for i, item in plan.rejected.items():
+            number = grid["_row"][i]
+            raw = dict(zip(names, rows[i], strict=False))
+            item.update(
+                source_record_id=f"{id_prefix}{number}",
+                source_sheet=table.sheet,
+                source_row=number,
+                raw={k: v for k, v in raw.items() if v is not None},
+            )
+            items.append(item)
+        grid = grid.with_columns(
+            _id=pl.Series(plan.ids, dtype=pl.String),
+            _kind=pl.Series(plan.kinds, dtype=pl.String),
+        ).filter(~pl.int_range(pl.len()).is_in(list(plan.rejected)))
+    else:
+        grid = grid.with_columns(_id=pl.lit(id_prefix) + pl.col("_row").cast(pl.String))
+    exprs = _field_exprs(fields, names)
+    if profile is not None:
+        kind = pl.col("_kind")
+        exprs["entity_kind"] = (
+            pl.coalesce(exprs["entity_kind"], kind) if "entity_kind" in exprs else kind
+        )
+    records = grid.select(
+        record_key=pl.lit(f"{file.source}|") + pl.col("_id"),
+        source=pl.lit(file.source),
+        source_kind=pl.lit(file.kind),
+        source_record_id=pl.col("_id"),
+        source_file=pl.lit(file.relpath),
+        source_sheet=pl.lit(table.sheet, dtype=pl.String),
+        source_row=pl.col("_row"),
+        file_sha256=pl.lit(file.sha256),
+        batch_id=pl.lit(file.batch_id),
+        ingested_at=pl.lit(file.ingested_at, dtype=_LINEAGE_ONLY["ingested_at"]),
+        **exprs,
+    )
+    missing = {k: pl.lit(None, dtype=v) for k, v in RAW_SCHEMA.items() if k not in records.columns}
+    records = records.with_columns(**missing)
+    if profile is not None:
+        records = records.with_columns(**_kind_fixes(profile))
+    return records.select(list(RAW_SCHEMA)).cast(RAW_SCHEMA), items  # type: ignore[arg-type]
+
+
+def describe_mapping(
+    headers: Sequence[Cell], explicit: Mapping[str, str], profile: Profile | None = None
+) -> list[tuple[str, str]]:
+    """(header, field or 'extra') pairs for ``svod inspect``."""
+    return [
+        (name, field or "extra")
+        for name, field in zip(
+            unique_names(headers), map_headers(headers, explicit, profile), strict=False
+        )
+    ]

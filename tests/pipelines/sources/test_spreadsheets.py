@@ -155,3 +155,94 @@ def test_ragged_rows_keep_every_cell(tmp_path: Path) -> None:
     assert rec.height == 2
     assert json.loads(rec["extra"][0]) == {"column_3": "лишнее"}
     assert rec["phone"][1] is None
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheets"
+
+
+def test_ods_title_rows_numbers_and_date_cells() -> None:
+    result = read(source_file(FIXTURES / "clients.ods"))
+    ivan, anna = result.records.iter_rows(named=True)
+    assert (ivan["source_sheet"], ivan["source_row"]) == ("Клиенты", 4)
+    assert (ivan["full_name"], ivan["phone"], ivan["inn"]) == (
+        "Иванов Иван",
+        "9161234567",
+        "7797228188",
+    )
+    assert ivan["birth_date"].startswith("1985-03-12")
+    assert anna["phone"] == "+7 903 111-22-33"
+
+
+def test_legacy_xls_number_and_date_cells() -> None:
+    result = read(source_file(FIXTURES / "clients.xls"))
+    oleg, maria = result.records.iter_rows(named=True)
+    assert (oleg["source_row"], oleg["full_name"], oleg["phone"]) == (
+        4,
+        "Сидоров Олег",
+        "79261234567",
+    )
+    assert oleg["birth_date"].startswith("1990-01-02")
+    assert maria["phone"] == "8 (916) 000-11-22"
+
+
+def test_xlsx_starting_below_empty_rows_keeps_excel_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "late.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Лист1")
+    sheet.write_row(4, 2, ["ФИО", "Телефон"])  # C5: nothing above or left of it
+    sheet.write_row(5, 2, ["Иванов Иван", "89161234567"])
+    sheet.write_formula(6, 2, '="Петров "&"Пётр"', None, "Петров Пётр")
+    book.close()
+    rec = read(source_file(path)).records
+    assert rec.select("source_row", "full_name").rows() == [(6, "Иванов Иван"), (7, "Петров Пётр")]
+
+
+def test_csv_title_rows_quoted_line_breaks_and_number_formats(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Выгрузка клиентов от 20.11.2026\n"
+        "\n"
+        "ФИО;Телефон;Дата рождения;Комментарий\n"
+        'Иванов Иван;7.9161234567E10;31118;"две\nстроки"\n'
+        "Петров Пётр;9161234567,0;12.03.1985;\n",
+        encoding="utf-8",
+    )
+    result = read(source_file(path))
+    ivan, petr = result.records.iter_rows(named=True)
+    # the quoted line break sends the file to the csv module; rows keep their first line
+    assert (ivan["source_row"], petr["source_row"]) == (4, 6)
+    # numbers stay as written; the phone and date normalisers expand them
+    assert (ivan["phone"], ivan["birth_date"], ivan["comment"]) == (
+        "7.9161234567E10",
+        "31118",
+        "две\nстроки",
+    )
+    assert petr["phone"] == "9161234567,0"
+
+
+def test_configured_encoding_and_wrong_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "koi.csv"
+    path.write_bytes("ФИО;Телефон\nИванов Иван;89161234567\n".encode("koi8_r"))
+    rec = read(source_file(path, encoding="koi8-r", delimiter=";")).records
+    assert rec["full_name"].to_list() == ["Иванов Иван"]
+    with pytest.raises(SourceFileError, match=r"sales/koi.csv: the text is not valid utf-8"):
+        read(source_file(path, encoding="utf-8"))
+    with pytest.raises(SourceFileError, match=r"unknown encoding 'klingon'"):
+        read(source_file(path, encoding="klingon"))
+
+
+def test_unclosed_quote_keeps_the_rest_in_one_cell(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_text('ФИО;Телефон\nИванов;1\n"Петров;2\n', encoding="utf-8")
+    result = read(source_file(path))  # an unclosed quote swallows the rest: nothing is dropped
+    assert result.rows_in == 2
+    assert result.records["full_name"][1] == "Петров;2"
+
+
+def test_empty_and_header_only_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert read(source_file(empty)).rows_in == 0
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("ФИО;Телефон\n", encoding="utf-8")
+    assert read(source_file(header_only)).rows_in == 0
