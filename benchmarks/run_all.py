@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["pipeline.py"]
+BENCHMARKS = ["pipeline.py", "ingest.py", "lookup.py", "identity.py", "normalize.py"]
 
 
 def main() -> None:

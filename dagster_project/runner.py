@@ -13,8 +13,12 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from dagster_project.defs.pipeline import ASSETS
+from dagster_project.defs.automation import RANGE_END, RANGE_START, batch_tags
+from dagster_project.defs.pipeline import ASSETS, BATCHES_NAME, raw_batches
 from dagster_project.resources import build_resources, warehouse_path
+from pipelines.batches import inbox_batches
+from pipelines.dryrun import prepare_dry_run
+from pipelines.warehouse import table_exists
 from pipelines.workspace import Workspace
 
 QUIET_RUN_CONFIG: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -31,16 +35,19 @@ class RunOutcome:
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str | None:
+    """Why a run failed: a failed blocking check (which expectation, which source) first."""
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            failures = evaluation.metadata.get("failures")
+            detail = f": {failures.value}" if failures is not None else ""
+            asset = evaluation.asset_key.to_user_string()
+            return f"quality check {evaluation.check_name} failed on {asset}{detail}"
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             error = event.step_failure_data.error
-            message = error.message.strip() if error else "unknown error"
+            cause = error.cause if error and error.cause else error
+            message = cause.message.strip() if cause else "unknown error"
             return f"stage {event.step_key} failed: {message}"
-    for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
-            return (
-                f"check {evaluation.check_name} failed on {evaluation.asset_key.to_user_string()}"
-            )
     return None if result.success else "the run failed"
 
 
@@ -48,6 +55,9 @@ def _run_row(root: Path, run_id: str) -> dict[str, Any] | None:
     path = warehouse_path(root)
     if not path.exists():
         return None
+    with duckdb.connect(str(path), read_only=True) as con:
+        if not table_exists(con, "runs"):
+            return None
     with duckdb.connect(str(path), read_only=True) as con:
         cursor = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id])
         row = cursor.fetchone()
@@ -61,15 +71,30 @@ def _run_row(root: Path, run_id: str) -> dict[str, Any] | None:
 
 
 def run_pipeline(root: Path, *, verbose: bool = False) -> RunOutcome:
-    """Materialise every asset for the workspace at ``root`` in this process."""
+    """Materialise every asset for the workspace at ``root`` in this process.
+
+    Every inbox file version becomes a partition of ``raw_batches`` (in a throw-away instance)
+    and the run covers them all, like a single-run backfill in the UI.
+    """
     ws = Workspace.open(root)  # validates svod.toml before anything runs
-    with ws.lock():
+    with ws.lock(), dg.DagsterInstance.ephemeral() as instance:
+        batches = inbox_batches(ws)
+        keys = [b.key for b in batches]
+        tags = {"svod/workspace": str(ws.root)[:200]}
+        selection: list[dg.AssetsDefinition] = list(ASSETS)
+        if keys:
+            instance.add_dynamic_partitions(BATCHES_NAME, keys)
+            tags |= batch_tags(batches) | {RANGE_START: keys[0], RANGE_END: keys[-1]}
+        else:  # nothing in the inbox: re-stage and publish what the lake holds
+            selection = [a for a in ASSETS if a is not raw_batches]
         result = dg.materialize(
             ASSETS,
+            selection=selection,
+            instance=instance,
             resources=build_resources(ws.root),
             raise_on_error=False,
             run_config=None if verbose else QUIET_RUN_CONFIG,
-            tags={"svod/workspace": str(ws.root)},
+            tags=tags,
         )
     return RunOutcome(
         success=result.success,
@@ -77,3 +102,16 @@ def run_pipeline(root: Path, *, verbose: bool = False) -> RunOutcome:
         run=_run_row(ws.root, result.run_id),
         failure=_failure_message(result),
     )
+
+
+def dry_run(
+    root: Path,
+    *,
+    limit: int | None = None,
+    fraction: float | None = None,
+    seed: int = 0,
+    verbose: bool = False,
+) -> tuple[RunOutcome, Path]:
+    """The whole pipeline on a block of the inbox in ``lake/dryrun/<stamp>``; nothing published."""
+    scratch = prepare_dry_run(root, limit=limit, fraction=fraction, seed=seed)
+    return run_pipeline(scratch, verbose=verbose), scratch

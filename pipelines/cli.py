@@ -74,31 +74,73 @@ def run(
         bool, typer.Option("--verbose", "-v", help="Show Dagster's own event log.")
     ] = False,
     log_json: Annotated[bool, typer.Option("--log-json", help="Write logs as JSON lines.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Run on a block of the inbox in a scratch area (lake/dryrun/); publish nothing.",
+        ),
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Dry run: the first N rows of every file.")
+    ] = None,
+    sample: Annotated[
+        float | None,
+        typer.Option(min=0.0001, max=1.0, help="Dry run: a random FRACTION of every file's rows."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Dry run: seed of --sample.")] = 0,
 ) -> None:
     """Run the whole pipeline (ingest → stage → resolve → publish) on a workspace.
 
     Runs the same Dagster asset graph as the UI, in this process. New and changed inbox files are
-    read; unchanged ones are skipped. The published tables are replaced only if every stage
-    succeeds. Ends with a summary; exits 1 if the run failed.
+    read; unchanged ones are skipped. Quality checks run on every layer; a failed blocking check
+    stops the run before publishing and says which check failed on which source. The published
+    tables are replaced only if every stage succeeds, as a new numbered snapshot. Ends with a
+    summary; exits 1 if the run failed.
     """
+    from dagster_project.runner import dry_run as run_dry
     from dagster_project.runner import run_pipeline
 
     logs.configure(logging.INFO, json_lines=log_json)
     root = workspace or default_workspace_path()
+    if (limit is not None or sample is not None) and not dry_run:
+        _fail("--limit and --sample go with --dry-run")
+    scratch = None
     try:
         with console.status("Running Svod: ingest → stage → resolve → publish …"):
-            outcome = run_pipeline(root, verbose=verbose)
+            if dry_run:
+                outcome, scratch = run_dry(
+                    root, limit=limit, fraction=sample, seed=seed, verbose=verbose
+                )
+            else:
+                outcome = run_pipeline(root, verbose=verbose)
     except SvodError as exc:
         _fail(str(exc))
         return
+    where = scratch or root
     if outcome.run is None or not outcome.success:
-        _fail(f"run {outcome.run_id} failed: {outcome.failure}. Published tables are unchanged.")
+        after = (
+            "The tables were published; 'svod rollback' restores the previous snapshot."
+            if outcome.failure and "on published_tables" in outcome.failure and not dry_run
+            else "Published tables are unchanged."
+        )
+        report = where / "lake" / "reports" / outcome.run_id / "quality.html"
+        seen = f" Quality report: {report}" if report.is_file() else ""
+        _fail(f"run {outcome.run_id} failed: {outcome.failure}. {after}{seen}")
         return
     for f in outcome.run.get("files") or []:
         if f["status"] == "failed":
             console.print(f"[yellow]warning:[/] {f['error']}", highlight=False)
-    out.print(_summary_table(outcome.run))
-    out.print(f"Warehouse: {root / 'warehouse.duckdb'}  ·  Parquet: {root / 'lake' / 'published'}")
+    table = _summary_table(outcome.run)
+    if scratch is not None:
+        table.title = "Svod DRY RUN summary (nothing published)"
+    out.print(table)
+    out.print(
+        f"Warehouse: {where / 'warehouse.duckdb'}  ·  Parquet: {where / 'lake' / 'published'}"
+    )
+    out.print(f"Quality report: {where / 'lake' / 'reports' / outcome.run_id / 'quality.html'}")
+    if scratch is not None:
+        out.print(f"Dry run: the real workspace {root} was not written; scratch kept in {scratch}")
 
 
 @app.command()

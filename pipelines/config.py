@@ -7,6 +7,7 @@ write instead, so a user fixes the file in one pass rather than one error per ru
 from __future__ import annotations
 
 import difflib
+import itertools
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -18,8 +19,8 @@ from pipelines.schema import RAW_FIELDS
 
 CONFIG_FILE = "svod.toml"
 
-SourceKind = Literal["spreadsheet", "commerceml", "webform", "tickets"]
-SOURCE_KINDS: tuple[str, ...] = ("spreadsheet", "commerceml", "webform", "tickets")
+SourceKind = Literal["spreadsheet", "commerceml", "webform", "tickets", "auto"]
+SOURCE_KINDS: tuple[str, ...] = ("spreadsheet", "commerceml", "webform", "tickets", "auto")
 IdentifierKind = Literal["phone", "email", "inn"]
 IDENTIFIER_KINDS: tuple[IdentifierKind, ...] = ("phone", "email", "inn")
 
@@ -64,6 +65,57 @@ class MatchingConfig(_Strict):
 
     link_on: list[IdentifierKind] = Field(default_factory=lambda: list(IDENTIFIER_KINDS))
     max_records_per_identifier: int = Field(default=25, ge=2, le=100_000)
+    max_people_per_identifier: int = Field(default=3, ge=1, le=1000)
+    link_threshold: float = Field(default=0.9, gt=0.0, lt=1.0)
+    cluster_threshold: float = Field(default=0.3, gt=0.0, lt=1.0)
+    max_block_size: int = Field(default=300, ge=2, le=100_000)
+    max_pairs_per_rule: int = Field(default=30_000_000, ge=1000)
+    dob_conflict_years: int = Field(default=5, ge=0, le=100)
+    overrides: str = "overrides.csv"  # steward must-link / cannot-link, relative to the workspace
+
+
+GoldenAttribute = Literal[
+    "name", "gender", "birth_date", "phone", "email", "city", "address", "company_name", "inn",
+    "position",
+]  # fmt: skip
+SurvivorshipRule = Literal["validity", "quality", "source_priority", "frequency", "recency"]
+DEFAULT_RULES: tuple[SurvivorshipRule, ...] = (
+    "validity", "quality", "source_priority", "frequency", "recency",
+)  # fmt: skip
+
+
+class ProfileConfig(_Strict):
+    """Survivorship and segment settings of the published profiles (``[profile]``)."""
+
+    source_priority: list[str] = Field(default_factory=list)
+    attribute_priority: dict[GoldenAttribute, list[str]] = Field(default_factory=dict)
+    rules: list[SurvivorshipRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
+    business_units: dict[str, str] = Field(default_factory=dict)
+    default_business_unit: str | None = None
+    age_bands: list[int] = Field(default_factory=lambda: [18, 25, 35, 45, 55, 65])
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_rules(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each rule at most once, e.g. ['validity', 'quality', 'recency']")
+        return value
+
+    @field_validator("age_bands")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        if any(b <= a for a, b in itertools.pairwise(value)) or any(v <= 0 for v in value):
+            raise ValueError("must be positive ages in increasing order, e.g. [18, 25, 35]")
+        return value
+
+
+class QualityConfig(_Strict):
+    """Floors of the quality checks (``[quality]``); a source below a floor stops the run."""
+
+    phone_valid_min: float = Field(default=0.5, ge=0, le=1)  # share of given phones valid
+    email_valid_min: float = Field(default=0.5, ge=0, le=1)  # share of given e-mails valid
+    quarantined_max: float = Field(default=0.5, ge=0, le=1)  # share of rows quarantined
+    data_docs: bool = True  # write Great Expectations data docs beside the report
 
 
 class SvodConfig(_Strict):
@@ -73,6 +125,8 @@ class SvodConfig(_Strict):
     normalize: NormalizeConfig = Field(default_factory=NormalizeConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
+    profile: ProfileConfig = Field(default_factory=ProfileConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
 
 
 _HINTS: dict[str, str] = {
@@ -94,6 +148,8 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "normalize": tuple(NormalizeConfig.model_fields),
     "matching": tuple(MatchingConfig.model_fields),
     "sources": tuple(SourceConfig.model_fields),
+    "profile": tuple(ProfileConfig.model_fields),
+    "quality": tuple(QualityConfig.model_fields),
 }
 
 
@@ -154,6 +210,15 @@ def _semantic_problems(config: SvodConfig) -> list[str]:
                 problems.append(
                     f"{where}.mapping.{header!r}: '{target}' is not a Svod field; {instead}"
                 )
+    names = {s.name for s in config.sources}
+    priorities = {"source_priority": config.profile.source_priority} | {
+        f"attribute_priority.{k}": v for k, v in config.profile.attribute_priority.items()
+    }
+    for key, listed in priorities.items():
+        for name in sorted(set(listed) - names):
+            problems.append(
+                f"profile.{key}: '{name}' is not a configured source; use one of {sorted(names)}"
+            )
     if not config.sources:
         problems.append(
             "sources: no sources configured; add a [[sources]] table with name, kind and path"

@@ -52,6 +52,12 @@ RAW_FIELDS: dict[str, pl.DataType] = {
     "comment": pl.String(),
     "owner": pl.String(),
     "observed_at": pl.String(),
+    # consent as written (да/нет, 1/0, true/false, Y/N, ✓): per channel, and two opt-out flags
+    "consent_email": pl.String(),
+    "consent_sms": pl.String(),
+    "consent_calls": pl.String(),
+    "unsubscribed": pl.String(),  # yes = opted out of mailings (e-mail and SMS)
+    "do_not_call": pl.String(),  # yes = opted out of calls
     "extra": pl.String(),  # JSON object of every source column that maps to no field
 }
 
@@ -168,6 +174,36 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "created_at",
         "date",
     ),
+    "consent_email": (
+        "согласие на рассылку",
+        "согласие на email рассылку",
+        "согласие на e-mail рассылку",
+        "подписка на рассылку",
+        "подписан на рассылку",
+        "email_opt_in",
+        "email opt-in",
+        "email consent",
+        "accepts_marketing",
+    ),
+    "consent_sms": (
+        "согласие на смс",
+        "согласие на sms",
+        "sms_opt_in",
+        "sms opt-in",
+        "sms consent",
+    ),
+    "consent_calls": ("согласие на звонки", "можно звонить", "calls_opt_in", "call consent"),
+    "unsubscribed": (
+        "отказ от рассылки",
+        "отписан",
+        "отписался",
+        "отписан от рассылки",
+        "unsubscribed",
+        "opt_out",
+        "opt-out",
+        "email_opt_out",
+    ),
+    "do_not_call": ("не звонить", "do not call", "do_not_call", "dnc"),
 }
 
 

@@ -17,8 +17,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from identity.exact import cluster_exact
+from identity.engine import resolve
+from identity.overrides import load_overrides
 from identity.registry import assign_customer_ids
+from identity.settings import EngineSettings
 from pipelines.ingest import (
     FileReport,
     IngestReport,
@@ -27,7 +29,8 @@ from pipelines.ingest import (
     load_events,
     load_raw,
 )
-from pipelines.profiles import build_events, build_identifiers, build_profiles, record_links
+from pipelines.profile.build import build_profile_tables, record_links
+from pipelines.profile.history import history_snapshot
 from pipelines.staging import stage
 from pipelines.warehouse import RUNS_COLUMNS, previous_identity, publish, record_run
 from pipelines.workspace import Workspace
@@ -50,10 +53,14 @@ def _run_dir(ws: Workspace, run_id: str) -> Path:
     return path
 
 
-def ingest_stage(ws: Workspace, run_id: str, *, now: datetime | None = None) -> IngestReport:
-    """Read new and changed inbox files into raw batches; keep the report for the run summary."""
+def ingest_stage(
+    ws: Workspace, run_id: str, *, now: datetime | None = None, only: list[str] | None = None
+) -> IngestReport:
+    """Read new and changed inbox files (or only the batches ``only`` names) into raw batches."""
+    from pipelines.batches import ingest_batches
+
     started = now or datetime.now(UTC)
-    report = ingest(ws, now=started)
+    report = ingest(ws, now=started) if only is None else ingest_batches(ws, only, now=started)
     meta = {"started_at": started.isoformat(), "files": report.to_json()}
     (_run_dir(ws, run_id) / "ingest.json").write_text(
         json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
@@ -85,33 +92,45 @@ def stage_stage(ws: Workspace, run_id: str) -> StageCounts:
 
 
 def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
-    """Cluster staged records and give each cluster its persistent customer ID."""
+    """Resolve staged records with the engine and give each cluster its persistent customer ID."""
     staged = pl.read_parquet(ws.staged_dir / "staged.parquet")
-    matching = ws.config.matching
-    clusters = cluster_exact(
-        staged,
-        link_on=matching.link_on,
-        max_records_per_identifier=matching.max_records_per_identifier,
+    m = ws.config.matching
+    settings = EngineSettings(
+        link_on=tuple(m.link_on),
+        link_threshold=m.link_threshold,
+        cluster_threshold=m.cluster_threshold,
+        max_block_size=m.max_block_size,
+        max_pairs_per_rule=m.max_pairs_per_rule,
+        max_records_per_identifier=m.max_records_per_identifier,
+        max_people_per_identifier=m.max_people_per_identifier,
+        dob_conflict_years=m.dob_conflict_years,
     )
     links, registry = previous_identity(con)
+    customers = links.group_by("customer_id").agg(pl.col("record_key").sort())
+    overrides = load_overrides(ws.root / m.overrides, dict(customers.iter_rows()))
+    resolution = resolve(staged, settings, overrides=overrides)
     assignment = assign_customer_ids(
-        clusters.assignments.select("record_key", "cluster_key"), links, registry, run_id=run_id
+        resolution.assignments.select("record_key", "cluster_key"), links, registry, run_id=run_id
     )
     out = ws.identity_dir
     out.mkdir(parents=True, exist_ok=True)
-    clusters.assignments.write_parquet(out / "assignments.parquet")
-    clusters.guards.write_parquet(out / "guards.parquet")
+    resolution.assignments.write_parquet(out / "assignments.parquet")
+    resolution.guards.write_parquet(out / "guards.parquet")
+    resolution.evidence.write_parquet(out / "evidence.parquet")
+    resolution.blocking.write_parquet(out / "blocking.parquet")
+    if resolution.model is not None:
+        (out / "model.json").write_text(resolution.model.to_json(), encoding="utf-8")
+    (out / "settings.json").write_text(settings.to_json(), encoding="utf-8")
     assignment.links.write_parquet(out / "links.parquet")
     assignment.registry.write_parquet(out / "registry.parquet")
     assignment.changes.write_parquet(out / "changes.parquet")
-    changes = assignment.changes.get_column("change").value_counts()
-    by_change = dict(changes.iter_rows())
+    by_change = dict(assignment.changes.get_column("change").value_counts().iter_rows())
     return {
         "records": assignment.links.height,
         "customers": assignment.links.get_column("customer_id").n_unique(),
         "created": int(by_change.get("created", 0)),
         "merged": int(by_change.get("merged", 0)),
-        "guarded_identifiers": clusters.guards.height,
+        "guarded_identifiers": resolution.guards.height,
     }
 
 
@@ -122,22 +141,26 @@ def publish_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
     ident = ws.identity_dir
     links = pl.read_parquet(ident / "links.parquet")
     changes = pl.read_parquet(ident / "changes.parquet")
+    meta = _ingest_meta(ws, run_id)
+    started = datetime.fromisoformat(meta["started_at"])
+    profile_tables = build_profile_tables(
+        staged, links, load_events(ws), ws.config.profile, started.date()
+    )
     tables = {
-        "profiles": build_profiles(staged, links),
-        "identifiers": build_identifiers(staged, links),
+        **profile_tables,
+        "profiles_history": history_snapshot(profile_tables["profiles"]),
         "record_links": record_links(staged, links, pl.read_parquet(ident / "assignments.parquet")),
         "quarantine": quarantine,
-        "events": build_events(load_events(ws), links),
         "customer_registry": pl.read_parquet(ident / "registry.parquet"),
         "identity_changes": changes,
         "identity_guards": pl.read_parquet(ident / "guards.parquet"),
+        "link_evidence": pl.read_parquet(ident / "evidence.parquet"),
     }
-    meta = _ingest_meta(ws, run_id)
     files = meta["files"]
     customers = tables["profiles"].height
     summary: dict[str, Any] = {
         "run_id": run_id,
-        "started_at": datetime.fromisoformat(meta["started_at"]),
+        "started_at": started,
         "finished_at": datetime.now(UTC),
         "status": "success",
         "failed_stage": None,

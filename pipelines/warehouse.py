@@ -19,6 +19,7 @@ import polars as pl
 
 from identity.registry import LINKS_SCHEMA, REGISTRY_SCHEMA
 from pipelines.errors import PublishError
+from pipelines.profile.history import apply_history
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,26 @@ PUBLISHED_TABLES: tuple[str, ...] = (
     "customer_registry",
     "identity_changes",
     "identity_guards",
+    "link_evidence",
+    "golden_values",
+    "companies",
+    "customer_companies",
+    "consents",
+    "profiles_history",
 )
+
+#: Published tables that are versioned (rows appended, old versions closed), never replaced.
+VERSIONED_TABLES: tuple[str, ...] = ("profiles_history",)
+
+#: Indexes rebuilt after each publish: what `svod profile` looks up by (table → columns).
+PUBLISHED_INDEXES: dict[str, tuple[str, ...]] = {
+    "identifiers": ("value", "customer_id"),
+    "events": ("customer_id",),
+    "companies": ("inn", "company_id"),
+    "customer_companies": ("customer_id", "company_id"),
+    "golden_values": ("customer_id",),
+    "profiles": ("customer_id",),
+}
 
 RUNS_COLUMNS: dict[str, str] = {
     "run_id": "VARCHAR",
@@ -78,6 +98,12 @@ def replace_table_sql(name: str, view: str) -> str:
     return f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {source}"  # noqa: S608
 
 
+def create_index_sql(table: str, column: str) -> str:
+    # names from PUBLISHED_INDEXES, quoted; never user values
+    index = quote_ident(f"idx_{table}_{column}")
+    return f"CREATE INDEX {index} ON {quote_ident(table)} ({quote_ident(column)})"
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     rows = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
@@ -118,6 +144,83 @@ def record_run(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any]) -> None:
     con.execute(insert_run_sql(), _run_values(run))
 
 
+#: Every publish (and rollback) copies the published tables into this schema as snapshot N.
+SNAPSHOT_SCHEMA = "snapshot_store"
+SNAPSHOTS_COLUMNS: dict[str, str] = {
+    "snapshot": "BIGINT",
+    "created_at": "TIMESTAMPTZ",
+    "run_id": "VARCHAR",
+    "kind": "VARCHAR",  # publish | rollback
+    "restored_from": "BIGINT",
+    "tables": "JSON",  # table name -> row count
+}
+
+
+def snapshot_table(snapshot: int, table: str) -> str:
+    """The quoted, schema-qualified name of one table of a snapshot."""
+    return f"{quote_ident(SNAPSHOT_SCHEMA)}.{quote_ident(f's{snapshot:06d}_{table}')}"
+
+
+def copy_table_sql(target: str, source: str) -> str:
+    # both names come from PUBLISHED_TABLES / snapshot numbers, quoted; never user values
+    return f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {source}"  # noqa: S608
+
+
+def ensure_snapshot_log(con: duckdb.DuckDBPyConnection) -> None:
+    cols = ", ".join(f"{quote_ident(k)} {v}" for k, v in SNAPSHOTS_COLUMNS.items())
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(SNAPSHOT_SCHEMA)}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS snapshots ({cols})")
+
+
+def take_snapshot(
+    con: duckdb.DuckDBPyConnection, run_id: str, kind: str, restored_from: int | None = None
+) -> int:
+    """Copy every published table into snapshot N+1 (inside the caller's transaction)."""
+    ensure_snapshot_log(con)
+    row = con.execute("SELECT coalesce(max(snapshot), 0) + 1 FROM snapshots").fetchone()
+    number = int(row[0]) if row else 1
+    counts: dict[str, int] = {}
+    for name in PUBLISHED_TABLES:
+        if not table_exists(con, name):
+            continue
+        con.execute(copy_table_sql(snapshot_table(number, name), f"main.{quote_ident(name)}"))
+        found = con.execute(f"SELECT count(*) FROM main.{quote_ident(name)}").fetchone()  # noqa: S608
+        counts[name] = int(found[0]) if found else 0
+    con.execute(
+        "INSERT INTO snapshots VALUES (?, now(), ?, ?, ?, ?)",
+        [number, run_id, kind, restored_from, json.dumps(counts)],
+    )
+    return number
+
+
+QUALITY_COLUMNS_SQL = (
+    "run_id VARCHAR, layer VARCHAR, kind VARCHAR, name VARCHAR, source VARCHAR, field VARCHAR, "
+    "value DOUBLE, threshold DOUBLE, passed BOOLEAN, blocking BOOLEAN, detail VARCHAR, "
+    "expectation VARCHAR, recorded_at TIMESTAMPTZ"
+)
+
+
+def record_quality(
+    con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, mirror_dir: Path | None = None
+) -> None:
+    """Append ``quality_results`` rows (kept across runs, like ``runs``); refresh their mirror."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS quality_results ({QUALITY_COLUMNS_SQL})")
+    if not rows.is_empty():
+        con.register("_incoming_quality", rows.to_arrow())
+        try:
+            cols = ", ".join(quote_ident(c) for c in rows.columns)
+            con.execute(
+                f"INSERT INTO quality_results ({cols}, recorded_at) "  # noqa: S608
+                f"SELECT {cols}, now() FROM _incoming_quality"
+            )
+        finally:
+            con.unregister("_incoming_quality")
+    if mirror_dir is not None and mirror_dir.is_dir():
+        tmp = mirror_dir / ".quality_results.parquet.tmp"
+        con.sql("SELECT * FROM quality_results").pl().write_parquet(tmp)
+        tmp.replace(mirror_dir / "quality_results.parquet")
+
+
 def _write_mirror(tables: Mapping[str, pl.DataFrame], target: Path) -> Path:
     staging = target.with_name(target.name + ".incoming")
     shutil.rmtree(staging, ignore_errors=True)
@@ -146,7 +249,9 @@ def publish(
     unknown = set(tables) - set(PUBLISHED_TABLES)
     if unknown:
         raise PublishError(f"not a published table: {sorted(unknown)}")
-    staging = _write_mirror(tables, mirror_dir)
+    staging = _write_mirror(
+        {k: v for k, v in tables.items() if k not in VERSIONED_TABLES}, mirror_dir
+    )
     try:
         con.execute("BEGIN TRANSACTION")
         for name in PUBLISHED_TABLES:
@@ -155,10 +260,16 @@ def publish(
             view = f"_incoming_{name}"
             con.register(view, tables[name].to_arrow())
             try:
-                con.execute(replace_table_sql(name, view))
+                if name in VERSIONED_TABLES:
+                    apply_history(con, name, view, str(run["run_id"]), run["started_at"])
+                else:
+                    con.execute(replace_table_sql(name, view))
+                    for column in PUBLISHED_INDEXES.get(name, ()):
+                        con.execute(create_index_sql(name, column))
             finally:
                 con.unregister(view)
         record_run(con, run)
+        take_snapshot(con, str(run.get("run_id")), "publish")
         con.execute("COMMIT")
     except Exception as exc:
         con.execute("ROLLBACK")
@@ -168,5 +279,10 @@ def publish(
         ) from exc
     runs = con.sql("SELECT * FROM runs ORDER BY started_at").pl()
     runs.write_parquet(staging / "runs.parquet")
+    for name in VERSIONED_TABLES:
+        if name in tables:
+            con.sql(f"SELECT * FROM {quote_ident(name)}").pl().write_parquet(  # noqa: S608
+                staging / f"{name}.parquet"
+            )
     _swap_mirror(staging, mirror_dir)
     log.info("published", extra={"tables": len(tables), "run_id": run.get("run_id")})

@@ -28,10 +28,13 @@ from identity.normalize.identifiers import (
 
 FLAG_ORDER = ("inn_invalid", "kpp_invalid", "ogrn_invalid", "inn_legal_form_mismatch")
 _SEP = "\x1f"
-_INDIVIDUAL_FORMS = frozenset({"ИП"})
+_INDIVIDUAL_FORMS = frozenset({"ИП", "КФХ"})  # a farm (КФХ) is registered to its head
 
 # Full forms first (longest wins), then abbreviations; words are matched case-insensitively.
 _FULL_FORMS = [
+    ("ФГБУ", "федеральное государственное бюджетное учреждение"),
+    ("ГБУ", "государственное бюджетное учреждение"),
+    ("МБУ", "муниципальное бюджетное учреждение"),
     ("ФГУП", "федеральное государственное унитарное предприятие"),
     ("ГУП", "государственное унитарное предприятие"),
     ("МУП", "муниципальное унитарное предприятие"),
@@ -49,7 +52,8 @@ _FULL_FORMS = [
 ]
 _ABBREVIATIONS = {
     **{a: a for a in ["ООО", "ПАО", "ЗАО", "ОАО", "НАО", "АО", "ИП", "НКО", "АНО", "ГУП"]},
-    **{a: a for a in ["МУП", "ФГУП", "ТОО", "LLC"]},
+    **{a: a for a in ["МУП", "ФГУП", "ТОО", "LLC", "ФГБУ", "ГБУ", "МБУ", "МАУ", "МКУ", "ГАУ"]},
+    **{a: a for a in ["ТСЖ", "СНТ", "КФХ"]},
     "OOO": "ООО",  # typed in Latin
     "ZAO": "ЗАО",
     "OAO": "ОАО",

@@ -44,90 +44,26 @@ _SIMPLE = re.compile(
 )
 _SPECIAL_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Mailboxes of a company, not of a person: fine to keep, risky to merge people on.
-_ROLE = frozenset(
-    [
-        "info",
-        "sales",
-        "office",
-        "zakaz",
-        "mail",
-        "support",
-        "admin",
-        "administrator",
-        "hr",
-        "buh",
-        "buhgalter",
-        "buhgalteria",
-        "bux",
-        "accounting",
-        "finance",
-        "secretary",
-        "sekretar",
-        "reception",
-        "priem",
-        "contact",
-        "contacts",
-        "hello",
-        "manager",
-        "marketing",
-        "noreply",
-        "no-reply",
-        "pr",
-        "press",
-        "job",
-        "jobs",
-        "kadry",
-        "order",
-        "orders",
-        "shop",
-        "service",
-        "team",
-        "welcome",
-        "director",
-        "dir",
-        "post",
-        "postmaster",
-        "webmaster",
-        "abuse",
-        "billing",
-        "help",
-        "feedback",
-        "opt",
-        "zakupki",
-        "snab",
-        "tender",
-        "client",
-        "clients",
-        "partner",
-        "partners",
-        "inbox",
-        "corp",
-        "mailbox",
-    ]
+_ROLE = _words(
+    "info sales office zakaz mail support admin administrator hr buh buhgalter buhgalteria bux "
+    "accounting finance secretary sekretar reception priem contact contacts hello manager "
+    "marketing noreply no-reply pr press job jobs kadry order orders shop service team welcome "
+    "director dir post postmaster webmaster abuse billing help feedback opt zakupki snab tender "
+    "client clients partner partners inbox corp mailbox"
 )
 _TEST_LOCAL = re.compile(
     r"^(?:test\d*|testtest|tester|asdf+|asd|qwe|qwer|qwerty\d*|a+|x+|abc|abcd|fake|demo|sample"
     r"|example|no-?e?mail|none|null|empty|net|nety|нет)$"
 )
-_TEST_DOMAINS = frozenset(
-    [
-        "example.com",
-        "example.ru",
-        "example.org",
-        "example.net",
-        "test.ru",
-        "test.com",
-        "tests.ru",
-        "domain.ru",
-        "domain.com",
-        "site.ru",
-        "site.com",
-        "email.test",
-        "mailinator.com",
-        "noemail.ru",
-        "nomail.ru",
-    ]
+_TEST_DOMAINS = _words(
+    "example.com example.ru example.org example.net test.ru test.com tests.ru domain.ru "
+    "domain.com site.ru site.com email.test mailinator.com noemail.ru nomail.ru"
 )
 
 # Alias domains that deliver to the same mailbox (not typos).
@@ -272,24 +208,90 @@ def parse_email_cell(raw: str | None) -> EmailCell:
     return EmailCell(tuple(found), tuple(found.values()), ordered)
 
 
-def normalize_emails(values: pl.Series) -> pl.DataFrame:
-    """Vectorised `parse_email_cell`: one output row per input row, same order.
+_LISTS = ("emails", "email_keys", "email_flags")
 
-    Each distinct raw value is parsed once, then joined back onto the rows.
+
+def _fast(uniques: pl.Series) -> pl.DataFrame:
+    """One plain lower-case-able ASCII address per cell, checked and keyed in polars.
+
+    The same rules as `parse_email_cell` on the cells it accepts (a test compares them);
+    domains are canonicalised once per distinct domain. Anything else goes to the slow path.
     """
-    raw = values.cast(pl.String).rename("raw")
-    uniques = raw.drop_nulls().unique().to_list()
+    frame = pl.DataFrame({"raw": uniques}).with_columns(
+        email=pl.col("raw").str.strip_chars().str.to_lowercase()
+    )
+    email = pl.col("email")
+    local = email.str.extract(r"^([^@]+)@", 1)
+    domain = email.str.extract(r"@(.+)$", 1)
+    frame = frame.with_columns(local=local, domain=domain).filter(
+        email.str.contains(_SIMPLE.pattern)
+        & ~pl.col("domain").str.contains("--", literal=True)
+        & (pl.col("local").str.len_chars() <= 64)
+        & (email.str.len_chars() <= 254)
+        & ~pl.col("domain").str.extract(r"\.([a-z]+)$", 1).is_in(list(_SPECIAL_TLDS))
+        & ~pl.col("local").str.contains(r"^[0-9]+$")  # digit rules stay in Python
+    )
+    domains = frame["domain"].unique().to_list()
+    canon = [canonical_domain(d) for d in domains]
+    table = pl.DataFrame(
+        {"domain": domains, "key_domain": [c[0] for c in canon], "typo": [c[1] for c in canon]},
+        schema={"domain": pl.String, "key_domain": pl.String, "typo": pl.Boolean},
+    )
+    frame = frame.join(table, on="domain", how="left")
+    local, key_domain = pl.col("local"), pl.col("key_domain")
+    head = local.str.extract(r"^([^+]*)", 1)
+    untagged: pl.Expr = (
+        pl.when(local.str.contains("+", literal=True) & (head != "")).then(head).otherwise(local)
+    )
+    key_local: pl.Expr = (
+        pl.when(key_domain == "gmail.com")
+        .then(untagged.str.replace_all(".", "", literal=True))
+        .when(key_domain == "yandex.ru")
+        .then(untagged.str.replace_all("-", ".", literal=True))
+        .otherwise(untagged)
+    )
+    test = pl.col("domain").is_in(list(_TEST_DOMAINS)) | local.str.contains(_TEST_LOCAL.pattern)
+    role = head.is_in(list(_ROLE))
+    flags = pl.concat_str(
+        [
+            pl.when(test).then(pl.lit("email_test")),
+            pl.when(~test & role).then(pl.lit("email_role")),
+            pl.when(~test & pl.col("typo")).then(pl.lit("email_domain_typo")),
+        ],
+        separator=_SEP,
+        ignore_nulls=True,
+    )
+    return frame.select(
+        "raw",
+        emails=pl.when(~test).then(email),
+        email_keys=pl.when(~test).then(key_local + "@" + key_domain),
+        email_flags=flags.replace("", None),
+    )
+
+
+def _slow(uniques: list[str]) -> pl.DataFrame:
     cells = [parse_email_cell(r) for r in uniques]
-    lookup = pl.DataFrame(
+    return pl.DataFrame(
         {
             "raw": uniques,
             "emails": [_SEP.join(c.emails) or None for c in cells],
             "email_keys": [_SEP.join(c.keys) or None for c in cells],
             "email_flags": [_SEP.join(c.flags) or None for c in cells],
         },
-        schema=dict.fromkeys(["raw", "emails", "email_keys", "email_flags"], pl.String),
+        schema=dict.fromkeys(["raw", *_LISTS], pl.String),
     )
+
+
+def normalize_emails(values: pl.Series) -> pl.DataFrame:
+    """Vectorised `parse_email_cell`: one output row per input row, same order.
+
+    Each distinct raw value is handled once: plain single addresses in polars, the rest by
+    `parse_email_cell`, then joined back onto the rows.
+    """
+    raw = values.cast(pl.String).rename("raw")
+    uniques = raw.drop_nulls().unique()
+    fast = _fast(uniques)
+    rest = uniques.filter(~uniques.is_in(fast["raw"].implode()))
+    lookup = pl.concat([fast, _slow(rest.to_list())])
     joined = raw.to_frame().join(lookup, on="raw", how="left", maintain_order="left")
-    return joined.select(
-        pl.col(c).str.split(_SEP).fill_null([]) for c in ("emails", "email_keys", "email_flags")
-    )
+    return joined.select(pl.col(c).str.split(_SEP).fill_null([]) for c in _LISTS)

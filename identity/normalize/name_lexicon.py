@@ -15,9 +15,12 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import iuliia
+
 from identity.normalize.name_text import fold, is_latin, latin_key
 
 DATA = Path(__file__).with_name("data")
+_SCHEMAS = (iuliia.ICAO_DOC_9303, iuliia.WIKIPEDIA, iuliia.GOST_52535)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -109,14 +112,18 @@ def gazetteer() -> tuple[dict[str, str], dict[str, FirstName], dict[str, FirstNa
     forms = {f: FirstName(tuple(dict.fromkeys(c)), f in diminutive) for f, c in by_form.items()}
     by_latin: defaultdict[str, list[str]] = defaultdict(list)
     latin_dim: set[str] = set()
+    latin_full: set[str] = set()
+    primary = {form: _latin_spellings(form, _SCHEMAS) for form in forms}
+    taken = set().union(*primary.values())
     for form, hit in forms.items():
-        by_latin[latin_key(form)].extend(hit.canonicals)
-        if hit.diminutive:
-            latin_dim.add(latin_key(form))
+        # Telegram's j = ж only where no usual spelling claims the key (Janna is not Яна)
+        extra = _latin_spellings(form, (iuliia.TELEGRAM,)) - taken
+        for key in primary[form] | extra:
+            by_latin[key].extend(hit.canonicals)
+            (latin_dim if hit.diminutive else latin_full).add(key)
     with (DATA / "latin_names.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             by_latin[latin_key(row["variant"])].append(row["canonical"])
-    latin_full = {latin_key(f) for f, hit in forms.items() if not hit.diminutive}
     latin = {
         k: FirstName(tuple(dict.fromkeys(c)), k in latin_dim and k not in latin_full)
         for k, c in by_latin.items()
@@ -124,9 +131,18 @@ def gazetteer() -> tuple[dict[str, str], dict[str, FirstName], dict[str, FirstNa
     return genders, forms, latin
 
 
+def _latin_spellings(form: str, schemas: tuple[Any, ...]) -> set[str]:
+    """Latin keys of a Cyrillic name as passports, banks and messengers spell it (iuliia):
+    our folds already join ICAO, МВД and Wikipedia spellings, but Telegram's ж → j
+    ("Nadejda") and ГОСТ 52535's ц → tc need their own keys."""
+    return {latin_key(form)} | {latin_key(schema.translate(form)) for schema in schemas}
+
+
 def _surname_evidence(folded: str, latin: bool) -> tuple[int, str | None]:
     if latin:
         key = latin_key(folded)
+        if key in _latin_known_surnames():
+            return 2, None
         for ending, strength, gender in _LATIN_SURNAME_ENDINGS:
             if key.endswith(ending) and len(key) > len(ending) + 2:
                 return strength, gender
@@ -141,6 +157,11 @@ def _surname_evidence(folded: str, latin: bool) -> tuple[int, str | None]:
         if folded.endswith(ending) and len(folded) > len(ending) + 1:
             return strength, gender
     return 0, None
+
+
+@cache
+def _latin_known_surnames() -> frozenset[str]:
+    return frozenset(latin_key(s) for s in KNOWN_SURNAMES)
 
 
 @lru_cache(maxsize=1 << 18)

@@ -31,6 +31,9 @@ _PARENS = re.compile(r"\([^)]*\)?|\[[^\]]*\]?")
 _QUOTED = re.compile(r"[«\"“„]")
 _VOWELS = re.compile(r"[аеёиоуыэюяaeiouy]", re.IGNORECASE)
 _DIGITS = re.compile(r"\d")
+# Two to four Cyrillic words, single spaces, no punctuation but inner hyphens.
+_WORD = r"[А-ЯЁа-яё]{2,}(?:-[А-ЯЁа-яё]{2,})*"
+_PLAIN = re.compile(rf"{_WORD}(?: {_WORD}){{1,3}}")
 
 # Allowed role orders by unit count, with a small prior: official order first.
 _ORDERS: dict[int, tuple[tuple[str, float], ...]] = {
@@ -52,8 +55,13 @@ class Unit:
     scores: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
     display: str = field(default="", compare=False, hash=False)
 
+    score_key: tuple[float, float, float] = field(default=(0.0, 0.0, 0.0), compare=False)
+
     def __post_init__(self) -> None:
         self.scores.update({r: score(self, r) for r in "SFM"})
+        object.__setattr__(
+            self, "score_key", (self.scores["S"], self.scores["F"], self.scores["M"])
+        )
         words = self.text.split()
         shown = " ".join(
             w.lower() if k and fold(w) in TURKIC_PATRONYMIC else display_case(w)
@@ -90,6 +98,10 @@ def make_unit(text: str) -> Unit:
 
 def tokenize(cell: str) -> tuple[list[str], set[str]] | None:
     """Clean a cell into tokens and flags, or None when nothing name-like is left (junk)."""
+    if _PLAIN.fullmatch(cell):  # the common case: the steps below would change nothing
+        tokens = cell.split(" ")
+        junk = fold(cell) in JUNK_WORDS or all(fold(t) in JUNK_WORDS for t in tokens)
+        return None if junk or all(_mash(t) for t in tokens) else (tokens, set())
     flags: set[str] = set()
     text = clean_text(cell)
     if _PARENS.search(text):
@@ -174,13 +186,20 @@ def assign_full(units: list[Unit]) -> tuple[dict[str, Unit], set[str]]:
     flags: set[str] = set()
     if len(units) > 3:
         units, flags = _fold_long(units), {"name_extra_tokens"}
-    best = max(
-        _ORDERS[len(units)],
-        key=lambda o: sum(u.scores[r] for u, r in zip(units, o[0], strict=True)) + o[1],
-    )[0]
+    best = _best_order(tuple(u.score_key for u in units))
     if "F" in best and "S" in best and best.index("F") < best.index("S"):
         flags.add("name_order_fms")
     return dict(zip(best, units, strict=True)), flags
+
+
+@lru_cache(maxsize=4096)
+def _best_order(scores: tuple[tuple[float, float, float], ...]) -> str:
+    """The best allowed order for units with these (S, F, M) scores; few distinct inputs."""
+    index = {"S": 0, "F": 1, "M": 2}
+    return max(
+        _ORDERS[len(scores)],
+        key=lambda o: sum(sc[index[r]] for sc, r in zip(scores, o[0], strict=True)) + o[1],
+    )[0]
 
 
 def _fold_long(units: list[Unit]) -> list[Unit]:

@@ -105,6 +105,7 @@ def is_latin(token: str) -> bool:
     return bool(_LAT.search(token)) and not _CYR.search(token)
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Lower-case and ё→е: the base of every Cyrillic match key (display keeps ё)."""
     return text.lower().replace("ё", "е")
@@ -132,9 +133,15 @@ def latin_key(text: str) -> str:
     return text
 
 
+# In Latin-typed surnames a lone "c" is ц (Telegram scheme: Kuznecov, Cvetkov, Savickii);
+# English spellings with c = к are first names (Nicolai, Victor), which the gazetteer handles.
+_SURNAME_C = re.compile(r"c(?!h)", re.IGNORECASE)
+
+
 @lru_cache(maxsize=1 << 16)
 def latin_surname_key(text: str) -> str:
     """Latin key of a surname with the feminine ending removed (Ivanova, Иванова → ivanov)."""
+    text = _SURNAME_C.sub("ts", text) if is_latin(text) else text
     parts = [latin_key(p) for p in re.split(r"[-\s]+", text)]
     out = []
     for part in parts:

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from identity.normalize.name_lexicon import gazetteer, token_info
+from identity.normalize.name_lexicon import FirstName, gazetteer, token_info
 from identity.normalize.name_parse import (
     EMPTY,
     JUNK,
@@ -109,7 +109,23 @@ def normalize_names(
         raise ValueError(msg)
     frame = pl.DataFrame({n: c.cast(pl.String) for n, c in zip(_INPUTS, cols, strict=True)})
     uniq = frame.unique(maintain_order=True)
-    parsed = [_parse(*row) for row in uniq.iter_rows()]
+    # Chunks keep the Python objects of at most _CHUNK parses alive at once (peak memory).
+    result = pl.concat(
+        [_parse_frame(uniq.slice(start, _CHUNK)) for start in range(0, uniq.height, _CHUNK)]
+        or [_parse_frame(uniq)]
+    )
+    joined = frame.join(
+        result, on=list(_INPUTS), how="left", nulls_equal=True, maintain_order="left"
+    )
+    return joined.select(list(OUTPUT_SCHEMA))
+
+
+_CHUNK = 50_000
+
+
+def _parse_frame(uniq: pl.DataFrame) -> pl.DataFrame:
+    """Distinct input tuples beside their parsed columns."""
+    parsed = [_parse.__wrapped__(*row) for row in uniq.iter_rows()]
     values = {
         "last_name": [p.last_name for p in parsed],
         "first_name": [p.first_name for p in parsed],
@@ -127,15 +143,11 @@ def normalize_names(
         "name_flags": ["|".join(p.flags) for p in parsed],
     }
     joined_schema = {k: pl.String() for k in OUTPUT_SCHEMA}
-    result = uniq.hstack(
+    return uniq.hstack(
         pl.DataFrame(values, schema=joined_schema).with_columns(
             _split_list(c) for c in ("first_name_alternatives", "name_flags")
         )
     )
-    joined = frame.join(
-        result, on=list(_INPUTS), how="left", nulls_equal=True, maintain_order="left"
-    )
-    return joined.select(list(OUTPUT_SCHEMA))
 
 
 def _split_list(column: str) -> pl.Expr:
@@ -161,7 +173,7 @@ def canonical_first_names(name: str, gender: str | None = None) -> tuple[str, ..
     return narrowed or hit.canonicals
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 12)  # per-value callers; normalize_names dedupes and bypasses it
 def _parse(
     full_name: str | None, last: str | None, first: str | None, middle: str | None
 ) -> NameParts:
@@ -174,9 +186,9 @@ def _parse(
     return _build(fields)
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 12)
 def _parse_full(cell: str) -> Parsed:
-    if not clean_text(cell):
+    if not cell.strip() or not clean_text(cell):
         return EMPTY
     cleaned = tokenize(cell)
     if cleaned is None:
@@ -252,10 +264,8 @@ def _build(parsed: Parsed) -> NameParts:
     flags = set(parsed.flags)
     gender = _external_gender(s, m)
     canonical, alternatives = _resolve_first(f, gender, flags)
-    genders = gazetteer()[0]
-    alt_genders = {genders.get(a) for a in alternatives}
-    if gender is None and f is not None and f.info.first and len(alt_genders) == 1:
-        gender = alt_genders.pop()
+    if gender is None and f is not None and f.info.first:
+        gender = _common_gender(alternatives)
     if gender is None and f is not None and f.info.morph_gender:
         gender = f.info.morph_gender
     last, first = _display(s), _display(f)
@@ -291,6 +301,13 @@ def _build(parsed: Parsed) -> NameParts:
     )
 
 
+@lru_cache(maxsize=1 << 12)
+def _common_gender(names: tuple[str, ...]) -> str | None:
+    """The gender all these canonical names share (None if they differ or are unknown)."""
+    genders = {gazetteer()[0].get(a) for a in names}
+    return genders.pop() if len(genders) == 1 else None
+
+
 def _last_key(last: str) -> str:
     return latin_surname_key(last) if is_latin(last) else surname_stem(fold(last))
 
@@ -311,15 +328,21 @@ def _resolve_first(
 ) -> tuple[str | None, tuple[str, ...]]:
     if f is None or f.initial or f.info.first is None:
         return None, ()
-    hit = f.info.first
+    canonical, narrowed, added = _narrow(f.info.first, gender)
+    flags.update(added)
+    return canonical, narrowed
+
+
+@lru_cache(maxsize=1 << 12)
+def _narrow(
+    hit: FirstName, gender: str | None
+) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    """(canonical or None, candidates, flags) for a first-name hit given gender evidence."""
     genders = gazetteer()[0]
     narrowed = tuple(c for c in hit.canonicals if genders.get(c) == gender) or hit.canonicals
-    if hit.diminutive:
-        flags.add("name_diminutive")
+    flags = ("name_diminutive",) if hit.diminutive else ()
     if len(narrowed) == 1:
-        return narrowed[0], narrowed
+        return narrowed[0], narrowed, flags
     if len({genders.get(c) for c in narrowed}) > 1:
-        flags.add("name_ambiguous_gender")
-    else:
-        flags.add("name_ambiguous_first")
-    return None, narrowed
+        return None, narrowed, (*flags, "name_ambiguous_gender")
+    return None, narrowed, (*flags, "name_ambiguous_first")

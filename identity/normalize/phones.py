@@ -20,10 +20,13 @@ from dataclasses import dataclass
 import phonenumbers as pn
 import polars as pl
 
+from identity.normalize.phones_fast import JUNK_SUBSCRIBERS, RU_MOBILE_SHAPE, RUNS, SEP, fast_ru
+
 FLAG_ORDER = (
     "phone_invalid",
     "phone_junk",
     "phone_truncated",
+    "phone_unallocated",
     "phone_multiple",
     "phone_extension",
 )
@@ -54,12 +57,11 @@ class PhoneCell:
 
 
 _EMPTY = PhoneCell()
-_SEP = "\x1f"  # joins list items on the way to polars; never in phone text
 
 # phonenumbers knows "доб." but not these spellings of an extension.
 _EXT_WORDS = re.compile(r"(?i)\b(?:добавочный|внутренний|внутр|доб|доп|вн)\b\.?\s*(?=\d)")
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
-_SEPARATORS = re.compile(r"[,;/|\\\n]|\s+(?:или|or|и)\s+", re.IGNORECASE)
+SEPARATORS = re.compile(r"[,;/|\\\n]|\s+(?:или|or|и)\s+", re.IGNORECASE)
 # Two numbers separated only by spaces: cut before a second full "+7/8 (xxx) xxx-xx-xx".
 _SECOND_NUMBER = re.compile(
     r"\s+(?=(?:\+7|\+8|8)\s*\(?\s*\d{3}\s*\)?[\s\-]*\d{3}[\s\-]*\d{2}[\s\-]*\d{2}(?!\d))"
@@ -69,9 +71,9 @@ _EXCEL_SCI = re.compile(r"^(\d)(?:[.,](\d+))?[eE]\+?(\d{1,2})$")
 _PLUS_EIGHT = re.compile(r"^\+8(?=[\s(\-]|9)")
 _NON_DIGITS = re.compile(r"\D")
 
-# Placeholders typed to get past a required field. Junk is judged on the national number.
-_RUNS = ("01234567", "12345678", "23456789", "98765432", "87654321", "76543210")
-_JUNK_SUBSCRIBERS = frozenset([d * 7 for d in "0123456789"] + ["1234567", "7654321"])
+_RU_MOBILE = re.compile(RU_MOBILE_SHAPE)
+# An extension split from its number by a comma or put in brackets: "…-06, доб. 247".
+_DETACHED_EXT = re.compile(r"[\s,;(]+доб\.\s*(\d{1,6})\s*\)?")
 
 _KINDS = {
     pn.PhoneNumberType.MOBILE: "mobile",
@@ -86,14 +88,14 @@ def is_junk_digits(digits: str) -> bool:
     if not digits or len(set(digits)) == 1:
         return True
     subscriber = digits[-7:]
-    return subscriber in _JUNK_SUBSCRIBERS or any(run in digits for run in _RUNS)
+    return subscriber in JUNK_SUBSCRIBERS or any(run in digits for run in RUNS)
 
 
 def _clean(raw: str) -> str:
     """NFKC, one kind of space, extension words phonenumbers understands."""
-    text = unicodedata.normalize("NFKC", raw)
-    text = _SPACES.sub(" ", text).strip()
-    return _EXT_WORDS.sub(" доб. ", text)
+    text = unicodedata.normalize("NFKC", raw).replace("\n", ";")  # a line per number
+    text = _SPACES.sub(" ", text).strip(" ;")
+    return _DETACHED_EXT.sub(r" доб. \1", _EXT_WORDS.sub(" доб. ", text))
 
 
 def _excel_repair(text: str) -> tuple[str, bool]:
@@ -110,6 +112,8 @@ def _excel_repair(text: str) -> tuple[str, bool]:
 
 
 def _kind(number: pn.PhoneNumber) -> str:
+    if is_unallocated_mobile(number):
+        return "mobile"
     kind = pn.number_type(number)
     if kind == pn.PhoneNumberType.FIXED_LINE_OR_MOBILE:
         national = str(number.national_number)
@@ -117,12 +121,21 @@ def _kind(number: pn.PhoneNumber) -> str:
     return _KINDS.get(kind, "other")
 
 
+def is_unallocated_mobile(number: pn.PhoneNumber) -> bool:
+    """A well-formed +7 9xx number in a range phonenumbers' metadata does not (yet) list."""
+    return (
+        number.country_code == 7
+        and _RU_MOBILE.match(str(number.national_number)) is not None
+        and not pn.is_valid_number(number)
+    )
+
+
 def _parse_part(part: str, region: str) -> list[pn.PhoneNumber]:
     """Valid numbers in one separator-delimited chunk: strict parse first, then the matcher."""
     part = _PLUS_EIGHT.sub("8", part)
     try:
         number = pn.parse(part, region)
-        if pn.is_valid_number(number):
+        if pn.is_valid_number(number) or is_unallocated_mobile(number):
             return [number]
     except pn.NumberParseException:
         pass
@@ -152,7 +165,7 @@ def parse_phone_cell(raw: str | None, default_region: str = "RU") -> PhoneCell:
         return PhoneCell((), ("phone_junk",))  # "нет", "-", "не указан"
     numbers: dict[str, Phone] = {}
     flags: set[str] = set()
-    for chunk in _SEPARATORS.split(text):
+    for chunk in SEPARATORS.split(text):
         for part in _SECOND_NUMBER.split(chunk.strip()):
             digits = _NON_DIGITS.sub("", part)
             if not digits:
@@ -165,6 +178,8 @@ def parse_phone_cell(raw: str | None, default_region: str = "RU") -> PhoneCell:
                     flags.add("phone_junk")
                     continue
                 phone = _to_phone(number)
+                if phone.e164 not in numbers and is_unallocated_mobile(number):
+                    flags.add("phone_unallocated")
                 numbers.setdefault(phone.e164, phone)
     if len(numbers) > 1:
         flags.add("phone_multiple")
@@ -173,85 +188,15 @@ def parse_phone_cell(raw: str | None, default_region: str = "RU") -> PhoneCell:
     return PhoneCell(tuple(numbers.values()), tuple(f for f in FLAG_ORDER if f in flags))
 
 
-def _ru_type_patterns() -> list[tuple[str, str]]:
-    """RU number-type regexes from phonenumbers' own metadata, in its `number_type` order."""
-    meta = pn.PhoneMetadata.metadata_for_region("RU")
-    assert meta is not None
-    order = [
-        ("premium_rate", "other"),
-        ("toll_free", "toll_free"),
-        ("shared_cost", "other"),
-        ("voip", "voip"),
-        ("personal_number", "other"),
-        ("pager", "other"),
-        ("uan", "other"),
-        ("voicemail", "other"),
-        ("fixed_line", "fixed"),
-        ("mobile", "mobile"),
-    ]
-    patterns = []
-    for attr, kind in order:
-        desc = getattr(meta, attr)
-        if desc is None or desc.national_number_pattern is None:
-            continue
-        if desc.possible_length and 10 not in desc.possible_length:
-            continue
-        patterns.append((f"^(?:{desc.national_number_pattern})$", kind))
-    return patterns
-
-
-_RU_TYPES = _ru_type_patterns()
-
-
-def _fast_ru(uniques: pl.Series) -> pl.DataFrame:
-    """Plain Russian numbers (`8 916 …`, `+7(495)…`, `916…`) classified without phonenumbers.
-
-    Only shapes that phonenumbers reads unambiguously qualify (national numbers starting
-    3/4/8/9, which its metadata assigns to RU, never KZ), and types are matched with its own
-    RU regexes, so the answer equals `parse_phone_cell` (a property test checks this).
-    Anything else, or anything invalid, goes to the slow path.
-    """
-    raw = pl.col("raw")
-    ext_re = r"(?i)\s+(?:доб|доп|вн|внутр)\.?\s*([0-9]{1,6})\s*$"
-    ext = raw.str.extract(ext_re, 1)
-    text = raw.str.replace(ext_re, "").str.replace(r"^(\+?[0-9]{5,})[.,]0+$", "$1")
-    digits = text.str.replace_all(r"[^0-9]", "")
-    n = digits.str.len_chars()
-    plain = text.str.contains(r"^[\s0-9()\-]+$")
-    plus7 = text.str.contains(r"^\s*\+7[\s0-9()\-]+$")
-    eleven = (n == 11) & digits.str.contains(r"^[78][3489]")
-    ten = (n == 10) & digits.str.contains(r"^[349]")
-    ok = (plain & (eleven | ten)) | (plus7 & eleven & digits.str.starts_with("7"))
-    frame = pl.DataFrame({"raw": uniques}).select(
-        "raw", nsn=pl.when(ok).then(digits.str.slice(-10)), ext=ext.fill_null("")
-    )
-    nsn = pl.col("nsn")
-    kind = pl.lit(None, dtype=pl.String)
-    for pattern, name in reversed(_RU_TYPES):
-        kind = pl.when(nsn.str.contains(pattern)).then(pl.lit(name)).otherwise(kind)
-    frame = frame.with_columns(kind=kind).filter(pl.col("kind").is_not_null())
-    junk = nsn.str.slice(-7).is_in(list(_JUNK_SUBSCRIBERS)) | nsn.str.contains_any(list(_RUNS))
-    return frame.select(
-        "raw",
-        phones=pl.when(~junk).then(pl.lit("+7") + nsn),
-        phone_types=pl.when(~junk).then(pl.col("kind")),
-        phone_exts=pl.when(~junk).then(pl.col("ext")),
-        phone_flags=pl.when(junk)
-        .then(pl.lit("phone_junk"))
-        .when(pl.col("ext") != "")
-        .then(pl.lit("phone_extension")),
-    )
-
-
 def _cells_frame(raws: list[str], default_region: str) -> pl.DataFrame:
     cells = [parse_phone_cell(r, default_region) for r in raws]
     return pl.DataFrame(
         {
             "raw": raws,
-            "phones": [_SEP.join(p.e164 for p in c.numbers) or None for c in cells],
-            "phone_types": [_SEP.join(p.kind for p in c.numbers) or None for c in cells],
-            "phone_exts": [_SEP.join(p.extension or "" for p in c.numbers) for c in cells],
-            "phone_flags": [_SEP.join(c.flags) or None for c in cells],
+            "phones": [SEP.join(p.e164 for p in c.numbers) or None for c in cells],
+            "phone_types": [SEP.join(p.kind for p in c.numbers) or None for c in cells],
+            "phone_exts": [SEP.join(p.extension or "" for p in c.numbers) for c in cells],
+            "phone_flags": [SEP.join(c.flags) or None for c in cells],
         },
         schema={"raw": pl.String, **dict.fromkeys(_OUTPUT_SCHEMA, pl.String)},
     )
@@ -265,20 +210,20 @@ def normalize_phones(values: pl.Series, default_region: str = "RU") -> pl.DataFr
     raw = values.cast(pl.String).rename("raw")
     uniques = raw.drop_nulls().unique()
     if default_region == "RU":
-        fast = _fast_ru(uniques)
+        fast = fast_ru(uniques)
         rest = uniques.filter(~uniques.is_in(fast["raw"].implode()))
         lookup = pl.concat([fast, _cells_frame(rest.to_list(), default_region)])
     else:
         lookup = _cells_frame(uniques.to_list(), default_region)
     joined = raw.to_frame().join(lookup, on="raw", how="left", maintain_order="left")
-    # Lists travel as _SEP-joined strings: building list columns from Python is slow.
-    phones = pl.col("phones").str.split(_SEP)
+    # Lists travel as SEP-joined strings: building list columns from Python is slow.
+    phones = pl.col("phones").str.split(SEP)
     return joined.select(
         phones=phones.fill_null([]),
-        phone_types=pl.col("phone_types").str.split(_SEP).fill_null([]),
+        phone_types=pl.col("phone_types").str.split(SEP).fill_null([]),
         # An extension "" is meaningful, so the split count follows the phones column.
         phone_exts=pl.when(phones.list.len() > 0)
-        .then(pl.col("phone_exts").str.split(_SEP))
+        .then(pl.col("phone_exts").str.split(SEP))
         .otherwise([]),
-        phone_flags=pl.col("phone_flags").str.split(_SEP).fill_null([]),
+        phone_flags=pl.col("phone_flags").str.split(SEP).fill_null([]),
     )

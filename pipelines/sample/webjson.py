@@ -71,6 +71,11 @@ def write_forms(path: Path, rel: str, slots: list[Slot], rng: random.Random) -> 
             truths.append(person_row(where, slot.person.pid, name, phones, emails))
         item.update(formid=formid, formname=formname, tranid=tranid)
         item["submitted_at"] = moment.isoformat()
+        # consent, derived without drawing from rng so every other value stays as it was
+        if formid == "form498877120":
+            item["email_opt_in"] = "да"
+        if serial % 7 == 0:
+            item["unsubscribed"] = "true"
         if rng.random() < 0.4:
             source, medium, campaign = rng.choice(_UTM)
             item.update(utm_source=source, utm_medium=medium, utm_campaign=campaign)
@@ -110,6 +115,8 @@ def write_tickets(path: Path, rel: str, slots: list[Slot], rng: random.Random) -
                 "created_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
             }
         )
+        if user_id % 6 == 0:  # a custom user field the help desk keeps (lands in `extra`)
+            users[-1]["user_fields"] = {"do_not_call": True}
         emails.noise = [n for n in emails.noise if n != "email_case"]
         where = Where(rel, native_id=str(user_id))
         truths.append(person_row(where, slot.person.pid, name, phones, emails))

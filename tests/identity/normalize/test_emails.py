@@ -166,3 +166,22 @@ def test_fast_validation_agrees_with_email_validator(local, labels, tld):
         expected = None
     got = _validate(token)
     assert (got[:2] if got else None) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    local=st.sampled_from(["info", "Sales+x", "test", "test12", "qwerty", "ivan.petrov", "a.b-c"])
+    | ATOM,
+    domain=st.sampled_from(
+        [
+            *("mail.ru", "MAIL.RY", "gmial.com", "gmail.com", "ya.ru", "yandex.ru"),
+            *("example.com", "romashka-opt.ru", "a--b.ru", "x.test", "bk.ry", "почта.рф"),
+        ]
+    ),
+    pad=st.sampled_from(["", " ", "\t", "."]),
+)
+def test_vectorised_fast_path_agrees_with_per_value(local, domain, pad):
+    raw = f"{pad}{local}@{domain}{pad}"
+    cell = parse_email_cell(raw)
+    row = normalize_emails(pl.Series([raw])).row(0)
+    assert row == (list(cell.emails), list(cell.keys), list(cell.flags)), raw

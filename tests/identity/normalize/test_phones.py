@@ -105,6 +105,28 @@ CASES: list[tuple[str | None, list[str], list[str], list[str], list[str]]] = [
     ("482-17-35", [], [], [], ["phone_invalid"]),  # no area code
     ("12-34-56", [], [], [], ["phone_invalid"]),
     ("8 (916) 482-17-35 / 36", [M], ["mobile"], [""], ["phone_invalid"]),  # "or ...36"
+    # an extension cut off by a comma or bracketed, then maybe a second number
+    ("8-495-482-17-35, доб. 247", [FIX], ["fixed"], ["247"], ["phone_extension"]),
+    (
+        "+7 495 4821735 (доб. 56), 8 916 482 17 35",
+        [FIX, M],
+        ["fixed", "mobile"],
+        ["56", ""],
+        ["phone_multiple", "phone_extension"],
+    ),
+    ("8 495 482 17 35 доб. 7; +7 495 482 17 35", [FIX], ["fixed"], ["7"], ["phone_extension"]),
+    # 930 00x: a mobile range phonenumbers 9.0 lists only in part; kept, flagged
+    ("+7 930 066 74 45", ["+79300667445"], ["mobile"], [""], ["phone_unallocated"]),
+    (
+        "89300667445, 8 916 482 17 35",
+        ["+79300667445", M],
+        ["mobile", "mobile"],
+        ["", ""],
+        ["phone_unallocated", "phone_multiple"],
+    ),
+    ("8 930 000 00 00", [], [], [], ["phone_junk"]),
+    ("8 (967) ", [], [], [], ["phone_invalid"]),  # truncated by hand
+    ("8-983-", [], [], [], ["phone_invalid"]),
 ]
 
 
@@ -184,14 +206,23 @@ FORMATS = [
 ]
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(
-    code=st.integers(300, 999).map(str) | st.sampled_from(["495", "812", "800", "803", "808"]),
+    codes=st.lists(st.integers(300, 999).map(str), min_size=2, max_size=3),
     body=st.text(alphabet="0123456789", min_size=7, max_size=7),
-    fmt=st.sampled_from(FORMATS),
+    fmts=st.lists(st.sampled_from(FORMATS), min_size=3, max_size=3),
+    seps=st.lists(st.sampled_from([", ", "; ", " / ", " или ", ",", "\n"]), min_size=2, max_size=2),
 )
-def test_fast_path_agrees_with_phonenumbers(code, body, fmt):
-    raw = fmt.format(a=code, b=body, b3=body[:3], b2=body[3:5], b22=body[5:])
+def test_fast_path_agrees_on_several_numbers(codes, body, fmts, seps):
+    raws = [
+        f.format(a=c, b=body, b3=body[:3], b2=body[3:5], b22=body[5:])
+        for c, f in zip(codes, fmts, strict=False)
+    ]
+    raw = raws[0] + "".join(s + r for s, r in zip(seps, raws[1:], strict=False))
+    _assert_paths_agree(raw)
+
+
+def _assert_paths_agree(raw: str) -> None:
     cell = parse_phone_cell(raw)
     row = normalize_phones(pl.Series([raw])).row(0)
     assert row == (
@@ -199,7 +230,17 @@ def test_fast_path_agrees_with_phonenumbers(code, body, fmt):
         [p.kind for p in cell.numbers],
         [p.extension or "" for p in cell.numbers],
         list(cell.flags),
-    )
+    ), raw
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    code=st.integers(300, 999).map(str) | st.sampled_from(["495", "812", "800", "803", "808"]),
+    body=st.text(alphabet="0123456789", min_size=7, max_size=7),
+    fmt=st.sampled_from(FORMATS),
+)
+def test_fast_path_agrees_with_phonenumbers(code, body, fmt):
+    _assert_paths_agree(fmt.format(a=code, b=body, b3=body[:3], b2=body[3:5], b22=body[5:]))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,135 @@
+"""Blocking: candidate pairs from a union of rules, as SQL run in DuckDB.
+
+Each rule turns a record into zero or more keys; records sharing a key (within one entity kind)
+become a candidate pair. A key held by more records than the rule's block cap is too common to
+say anything on its own (an office switchboard, «Иванов Иван») and is skipped and reported. A
+rule whose pairs would exceed ``max_pairs_per_rule`` is refused with :class:`BlockingError`.
+Pair counts are reported per rule so a person can see what each rule contributes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from identity.errors import BlockingError
+from identity.settings import EngineSettings
+from identity.sqlexec import execute, query, static_sql
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A blocking rule: ``key`` is a SQL expression over ``features``; ``unnest`` for lists."""
+
+    name: str
+    key: str
+    needs: str  # identifier kind in ``link_on`` the rule depends on, or "" for names
+    cap: int | None = None  # block cap; None = settings.max_block_size
+
+
+_DOB = "strftime(dob, '%Y%m%d')"
+RULES: tuple[Rule, ...] = (
+    Rule("mobile", "unnest(mobiles)", "phone"),
+    Rule("landline", "unnest(lands)", "phone"),
+    Rule("email", "unnest(emails)", "email"),
+    Rule("email_local", "unnest(list_filter(elocals, lambda x: length(x) >= 5))", "email"),
+    Rule("inn", "inn", "inn"),
+    Rule("company", "CASE WHEN kind = 'company' THEN company END", ""),  # colleagues: no
+    Rule("first_name_dob", f"lfn || '|' || {_DOB}", ""),
+    Rule("last_name_dob", f"lln || '|' || {_DOB}", ""),
+    Rule("name_patronymic", "lln || '|' || lfn || '|' || mn", ""),
+    Rule("name_city", "lln || '|' || lfn || '|' || city", ""),
+    Rule("name", "lln || '|' || lfn", "", cap=40),
+    Rule("last_name", "lln", "", cap=40),
+    Rule("first_name_city", "lfn || '|' || city", "", cap=40),
+    Rule("birth_date", _DOB, "", cap=20),
+)
+RULE_NAMES: tuple[str, ...] = tuple(rule.name for rule in RULES)
+
+
+def active_rules(settings: EngineSettings) -> list[tuple[int, Rule]]:
+    """(bit, rule) for the rules whose identifier is linked on."""
+    return [(i, r) for i, r in enumerate(RULES) if not r.needs or r.needs in settings.link_on]
+
+
+def rules_of(bits: int) -> list[str]:
+    """Rule names encoded in a pair's ``rules`` bit set."""
+    return [rule.name for i, rule in enumerate(RULES) if bits >> i & 1]
+
+
+def block_keys_sql(rules: list[tuple[int, Rule]], settings: EngineSettings) -> str:
+    """One row per (record, rule, key); keys are prefixed with the entity kind."""
+    parts = []
+    for bit, rule in rules:
+        cap = rule.cap or settings.max_block_size
+        # rule keys are expressions written in this module, never user values
+        select = f"SELECT rid, {bit}::UTINYINT AS rule, {cap}::INTEGER AS cap"
+        inner = f"SELECT rid, kind, {rule.key} AS k FROM features"  # noqa: S608
+        parts.append(f"{select}, kind || ':' || k AS key FROM ({inner}) WHERE k IS NOT NULL")
+    body = "\nUNION ALL\n".join(parts)
+    return f"CREATE OR REPLACE TEMP TABLE block_keys AS\n{body}"
+
+
+def rule_stats_sql() -> str:
+    return static_sql("rule_stats")
+
+
+def pairs_sql() -> str:
+    return static_sql("pairs")
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """Candidate pairs (rid_l < rid_r, rules bit set), per-rule counts, skipped keys."""
+
+    pairs: pl.DataFrame
+    stats: pl.DataFrame
+    skipped: pl.DataFrame
+
+
+def block(
+    con: duckdb.DuckDBPyConnection, features: pl.DataFrame, settings: EngineSettings
+) -> Blocking:
+    """Generate candidate pairs; refuse any rule producing more than the configured bound."""
+    rules = active_rules(settings)
+    con.register("features", features.to_arrow())
+    try:
+        execute(con, "block_keys", block_keys_sql(rules, settings))
+        execute(con, "block_sizes", static_sql("block_sizes"))
+        stats = query(con, "rule_stats", rule_stats_sql())
+        names = {bit: rule.name for bit, rule in rules}
+        stats = stats.with_columns(
+            rule=pl.col("rule").replace_strict(names, return_dtype=pl.String())
+        )
+        for row in stats.iter_rows(named=True):
+            log.info(
+                "blocking rule",
+                extra={k: row[k] for k in ("rule", "keys", "pairs", "skipped_keys")},
+            )
+            if row["pairs"] > settings.max_pairs_per_rule:
+                raise BlockingError(
+                    row["rule"], row["pairs"], settings.max_pairs_per_rule, row["biggest_block"]
+                )
+        skipped = query(con, "skipped_keys", static_sql("skipped_keys")).with_columns(
+            rule=pl.col("rule").replace_strict(names, return_dtype=pl.String())
+        )
+        pairs = query(con, "pairs", pairs_sql())
+    finally:
+        execute(con, "cleanup", "DROP TABLE IF EXISTS block_keys; DROP TABLE IF EXISTS block_sizes")
+        con.unregister("features")
+    counts = pairs.select(
+        [
+            (pl.col("rules").cast(pl.Int64) & (1 << bit) != 0).sum().alias(rule.name)
+            for bit, rule in rules
+        ]
+    )
+    per_rule = dict(zip(counts.columns, counts.row(0), strict=True)) if pairs.height else {}
+    stats = stats.with_columns(
+        distinct_pairs=pl.col("rule").replace_strict(per_rule, default=0, return_dtype=pl.Int64)
+    )
+    return Blocking(pairs=pairs.sort("rid_l", "rid_r"), stats=stats, skipped=skipped)

@@ -1,0 +1,212 @@
+"""Comparisons: for each candidate pair, one agreement level per field, computed vectorised.
+
+Level ``-1`` means "not comparable" (a side has no value) and carries no weight; ``0`` is
+disagreement; higher levels are stronger agreement. Each field's levels are documented in
+:data:`COMPARISONS`. String similarity uses rapidfuzz ``cpdist`` over whole columns; pairs are
+processed in chunks so memory stays bounded at millions of pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+CHUNK = 500_000
+NAME_TYPO = 0.9  # Jaro-Winkler of Latin keys: «Alen»/«Allen», «Kuznecov»/«Kuznetsov»
+NAME_SIMILAR = 0.8  # further apart, still worth a (learned) weight: «oNah»/«Noah»
+EMAIL_TYPO_EDITS = 1  # a local-part typo at the same domain: «ivanov_a» / «ivnaov_a»
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A field comparison: level labels from 0 (disagree) upward, and its TF-adjusted level."""
+
+    name: str
+    levels: tuple[str, ...]
+    tf_level: int | None = None  # the exact level whose weight depends on the value's frequency
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("first_name", ("different", "initial", "similar", "typo", "variant", "exact"), 5),
+    Comparison("last_name", ("different", "similar", "typo", "exact"), 3),
+    Comparison("middle_name", ("different", "initial", "exact")),
+    Comparison("birth_date", ("different", "within_10y", "within_1y", "typo", "exact")),
+    Comparison("phone", ("different", "shared_weak", "shared_mobile"), 2),
+    Comparison("email", ("different", "shared_weak", "similar", "exact"), 3),
+    Comparison("city", ("different", "exact"), 1),
+    Comparison("company", ("different", "name", "inn")),
+)
+NAMES: tuple[str, ...] = tuple(c.name for c in COMPARISONS)
+TF_VALUE: dict[str, str] = {
+    "first_name": "fn",
+    "last_name": "lln",
+    "phone": "mobiles",
+    "email": "emails",
+    "city": "city",
+}
+FLAGS: tuple[str, ...] = ("dob_conflict", "gender_conflict", "inn_conflict", "same_inn")
+_SIDES = (
+    "kind", "fn", "lfn", "fn_alts", "fi", "full_first", "ln", "lln", "mn", "mi", "gender",
+    "dob", "mobiles", "lands", "emails", "elocals", "city", "inn", "company", "smobiles",
+    "semails",
+)  # fmt: skip
+
+
+def _sides(features: pl.DataFrame, rid_l: pl.Series, rid_r: pl.Series) -> pl.DataFrame:
+    cols = features.select(_SIDES)
+    left = cols.select(pl.all().gather(rid_l)).rename(lambda c: f"{c}_l")
+    right = cols.select(pl.all().gather(rid_r)).rename(lambda c: f"{c}_r")
+    return pl.concat([left, right], how="horizontal")
+
+
+def _sim(frame: pl.DataFrame, left: pl.Expr, right: pl.Expr, scorer: Any) -> np.ndarray:
+    pair = frame.select(left.fill_null("").alias("a"), right.fill_null("").alias("b"))
+    out = process.cpdist(pair["a"].to_list(), pair["b"].to_list(), scorer=scorer, workers=-1)
+    return np.asarray(out)
+
+
+def _lvl(*branches: tuple[pl.Expr, int], null: pl.Expr) -> pl.Expr:
+    expr: Any = pl.when(null).then(pl.lit(-1, pl.Int8))
+    for cond, level in branches:
+        expr = expr.when(cond).then(pl.lit(level, pl.Int8))
+    out: pl.Expr = expr.otherwise(pl.lit(0, pl.Int8))
+    return out
+
+
+def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
+    c = pl.col
+    frame = frame.with_columns(
+        jw_fn=pl.Series(_sim(frame, c("lfn_l"), c("lfn_r"), JaroWinkler.normalized_similarity)),
+        jw_ln=pl.Series(_sim(frame, c("lln_l"), c("lln_r"), JaroWinkler.normalized_similarity)),
+        dl_el=pl.Series(
+            _sim(
+                frame,
+                c("elocals_l").list.first(),
+                c("elocals_r").list.first(),
+                DamerauLevenshtein.distance,
+            )
+        ),
+        dl_dob=pl.Series(
+            _sim(
+                frame,
+                c("dob_l").dt.strftime("%Y%m%d"),
+                c("dob_r").dt.strftime("%Y%m%d"),
+                DamerauLevenshtein.distance,
+            )
+        ),
+        mob=c("mobiles_l").list.set_intersection(c("mobiles_r")),
+        anyphone=c("mobiles_l")
+        .list.concat(c("lands_l"))
+        .list.set_intersection(c("mobiles_r").list.concat(c("lands_r"))),
+        mail=c("emails_l").list.set_intersection(c("emails_r")),
+    )
+    strong_mob = c("smobiles_l").list.set_intersection(c("smobiles_r"))
+    strong_mail = c("semails_l").list.set_intersection(c("semails_r"))
+    email_typo = (
+        (c("dl_el") <= EMAIL_TYPO_EDITS)
+        & (c("elocals_l").list.first().str.len_chars() >= 5)
+        # «ivanov84» / «ivanov85» are two people born a year apart, not a typo
+        & (
+            c("elocals_l").list.first().str.replace_all(r"\D", "")
+            == c("elocals_r").list.first().str.replace_all(r"\D", "")
+        )
+        & (
+            c("emails_l").list.first().str.split("@").list.last()
+            == c("emails_r").list.first().str.split("@").list.last()
+        )
+    )
+    swapped = (c("lfn_l") == c("lln_r")) & (c("lln_l") == c("lfn_r"))
+    full = c("full_first_l") & c("full_first_r")
+    days = (c("dob_l") - c("dob_r")).dt.total_days().abs()
+    dm_swap = (
+        (c("dob_l").dt.year() == c("dob_r").dt.year())
+        & (c("dob_l").dt.month() == c("dob_r").dt.day())
+        & (c("dob_l").dt.day() == c("dob_r").dt.month())
+    )
+    dob_typo = (c("dl_dob") <= 1) | dm_swap
+    company = c("kind_l") == "company"
+    prefix = (pl.min_horizontal(c("lfn_l").str.len_chars(), c("lfn_r").str.len_chars()) >= 3) & (
+        c("lfn_l").str.starts_with(c("lfn_r")) | c("lfn_r").str.starts_with(c("lfn_l"))
+    )
+    levels = frame.select(
+        first_name=_lvl(
+            ((c("fn_l") == c("fn_r")) & full, 5),
+            (swapped, 5),
+            (c("fn_alts_l").list.set_intersection(c("fn_alts_r")).list.len() > 0, 4),
+            (full & ((c("jw_fn") >= NAME_TYPO) | prefix), 3),
+            (full & (c("jw_fn") >= NAME_SIMILAR), 2),
+            ((c("fi_l") == c("fi_r")) & ~full, 1),
+            null=c("fi_l").is_null() | c("fi_r").is_null() | company,
+        ),
+        last_name=_lvl(
+            ((c("ln_l") == c("ln_r")) | (c("lln_l") == c("lln_r")) | swapped, 3),
+            (c("jw_ln") >= NAME_TYPO, 2),
+            (c("jw_ln") >= NAME_SIMILAR, 1),
+            null=c("lln_l").is_null() | c("lln_r").is_null() | company,
+        ),
+        middle_name=_lvl(
+            (c("mn_l") == c("mn_r"), 2),
+            ((c("mi_l") == c("mi_r")) & (c("mn_l").is_null() | c("mn_r").is_null()), 1),
+            null=c("mi_l").is_null() | c("mi_r").is_null() | company,
+        ),
+        birth_date=_lvl(
+            (days == 0, 4),
+            (dob_typo, 3),
+            (days <= 365, 2),
+            (days <= 3653, 1),
+            null=c("dob_l").is_null() | c("dob_r").is_null(),
+        ),
+        phone=_lvl(
+            (strong_mob.list.len() > 0, 2),
+            (c("anyphone").list.len() > 0, 1),
+            null=(c("mobiles_l").list.len() + c("lands_l").list.len() == 0)
+            | (c("mobiles_r").list.len() + c("lands_r").list.len() == 0),
+        ),
+        email=_lvl(
+            (strong_mail.list.len() > 0, 3),
+            (email_typo, 2),
+            (c("mail").list.len() > 0, 1),
+            null=(c("emails_l").list.len() == 0) | (c("emails_r").list.len() == 0),
+        ),
+        city=_lvl(
+            (c("city_l") == c("city_r"), 1), null=c("city_l").is_null() | c("city_r").is_null()
+        ),
+        company=_lvl(
+            (c("inn_l") == c("inn_r"), 2),
+            (c("company_l") == c("company_r"), 1),
+            null=~company
+            | (c("inn_l").is_null() & c("company_l").is_null())
+            | (c("inn_r").is_null() & c("company_r").is_null()),
+        ),
+        tf_fn=c("fn_l"),
+        tf_lln=c("lln_l"),
+        tf_mobiles=strong_mob.list.first(),
+        tf_emails=strong_mail.list.first(),
+        tf_city=c("city_l"),
+        dob_conflict=(days > dob_conflict_days) & ~dob_typo.fill_null(False),
+        gender_conflict=full & (c("gender_l") != c("gender_r")),
+        inn_conflict=company & (c("inn_l") != c("inn_r")),
+        same_inn=company & (c("inn_l") == c("inn_r")),
+    )
+    return levels.with_columns(pl.col(FLAGS).fill_null(False))
+
+
+def compare(
+    features: pl.DataFrame, pairs: pl.DataFrame, *, dob_conflict_years: int = 5
+) -> pl.DataFrame:
+    """Levels (Int8 per comparison), TF values and conflict flags, one row per pair, same order.
+
+    ``features`` carry ``smobiles`` / ``semails``: the identifiers strong enough to link (see
+    :mod:`identity.guards`); sharing any other phone or e-mail agrees only at the weak level.
+    """
+    parts = []
+    for start in range(0, max(pairs.height, 1), CHUNK):
+        chunk = pairs.slice(start, CHUNK)
+        sides = _sides(features, chunk["rid_l"], chunk["rid_r"])
+        parts.append(_chunk_levels(sides, int(dob_conflict_years * 365.25)))
+    return pl.concat(parts) if parts else pl.DataFrame()

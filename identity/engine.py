@@ -1,0 +1,284 @@
+"""The resolution engine: staged records → clusters, with the evidence of every link.
+
+features → guards → blocking (DuckDB SQL) → comparisons → Fellegi–Sunter model (EM, TF) →
+clustering with guards → evidence. Deterministic rules sit beside the model: a company's ИНН
+links on its own, and a steward's must-link / cannot-link always wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from identity.blocking import RULE_NAMES, block
+from identity.clustering import FORCED, Attributes, cluster_records
+from identity.comparison import COMPARISONS, compare
+from identity.features import record_features
+from identity.guards import CONFLICT_REASONS, GUARDS_SCHEMA, identifier_guards
+from identity.model import Model, estimate, level_distribution, score, tf_tables
+from identity.overrides import Overrides
+from identity.settings import EngineSettings
+
+log = logging.getLogger(__name__)
+
+ASSIGNMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "record_key": pl.String(),
+    "cluster_key": pl.String(),
+    "match_rule": pl.String(),
+}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What one run of the engine produced."""
+
+    assignments: pl.DataFrame  # record_key, cluster_key, match_rule
+    guards: pl.DataFrame  # identity_guards: identifiers and blocking keys not used on their own
+    evidence: pl.DataFrame  # link_evidence: scored pairs with levels, weights, decision
+    blocking: pl.DataFrame  # per-rule pair counts
+    model: Model | None
+
+
+def random_pairs(features: pl.DataFrame, count: int, seed: int) -> pl.DataFrame:
+    """Uniform random pairs of distinct records of the same entity kind, for ``u``."""
+    rng = np.random.default_rng(seed)
+    kinds = features.get_column("kind").to_numpy()
+    n = features.height
+    if n < 2:
+        return pl.DataFrame(schema={"rid_l": pl.UInt32(), "rid_r": pl.UInt32()})
+    if n * (n - 1) // 2 <= count:  # a small input: every pair, each once
+        a, b = np.triu_indices(n, k=1)
+    else:
+        a, b = rng.integers(0, n, count), rng.integers(0, n, count)
+    keep = (a != b) & (kinds[a] == kinds[b])
+    return pl.DataFrame({"rid_l": np.minimum(a, b)[keep], "rid_r": np.maximum(a, b)[keep]}).cast(
+        pl.UInt32
+    )
+
+
+def _attributes(features: pl.DataFrame, settings: EngineSettings) -> Attributes:
+    gender = features.select(
+        pl.when(pl.col("full_first") & (pl.col("kind") == "person")).then(pl.col("gender"))
+    ).to_series()
+    inn = features.select(pl.when(pl.col("kind") == "company").then(pl.col("inn"))).to_series()
+    return Attributes(
+        dob=features.get_column("dob").to_list(),
+        gender=gender.to_list(),
+        inn=inn.to_list(),
+        dob_conflict_years=settings.dob_conflict_years,
+    )
+
+
+DETERMINISTIC = (
+    "deterministic rule: same company ИНН, or a shared personal identifier and first name"
+)
+
+
+def deterministic_rule() -> pl.Expr:
+    """Links that need no score: a company's ИНН, or a personal identifier (an unguarded mobile
+    or e-mail) together with the same first name and no other surname. Families share phones
+    and mailboxes under *different* first names; namesakes share no identifier."""
+    shared_id = (pl.col("phone") == 2) | (pl.col("email") == 3)
+    same_first = pl.col("first_name") >= 4
+    return pl.col("same_inn") | (shared_id & same_first & (pl.col("last_name") != 0))
+
+
+def _conflict_reason(levels: pl.DataFrame) -> pl.Expr:
+    expr = pl.lit(None, pl.String())
+    for flag in reversed(("dob_conflict", "gender_conflict", "inn_conflict")):
+        expr = pl.when(pl.col(flag)).then(pl.lit(CONFLICT_REASONS[flag])).otherwise(expr)
+    return expr
+
+
+def _rules_text(bits: pl.Expr) -> pl.Expr:
+    parts = [
+        pl.when(bits.cast(pl.Int64) & (1 << i) != 0).then(pl.lit(name))
+        for i, name in enumerate(RULE_NAMES)
+    ]
+    return pl.concat_str(parts, separator="+", ignore_nulls=True)
+
+
+def resolve(
+    staged: pl.DataFrame,
+    settings: EngineSettings | None = None,
+    *,
+    overrides: Overrides | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Resolution:
+    """Cluster ``staged`` records; every record gets exactly one cluster."""
+    settings = settings or EngineSettings()
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        return _resolve(staged, settings, overrides or Overrides(), con)
+    finally:
+        if own:
+            con.close()
+
+
+def _resolve(
+    staged: pl.DataFrame,
+    settings: EngineSettings,
+    overrides: Overrides,
+    con: duckdb.DuckDBPyConnection,
+) -> Resolution:
+    features = record_features(staged)
+    features, guards = identifier_guards(features, settings)
+    keys = features.get_column("record_key")
+    blocking = block(con, features, settings)
+    pairs = blocking.pairs
+    levels = compare(features, pairs, dob_conflict_years=settings.dob_conflict_years)
+    model: Model | None = None
+    if pairs.height:
+        sample = random_pairs(features, settings.random_pairs, settings.seed)
+        u_random = level_distribution(compare(features, sample))
+        kinds = features.get_column("kind").value_counts().get_column("count").to_numpy()
+        total_pairs = float((kinds.astype(float) * (kinds - 1) / 2).sum())
+        model = estimate(levels, u_random, settings.em_iterations, total_pairs)
+        weights, total = score(levels, model, tf_tables(features))
+    else:
+        weights, total = pl.DataFrame({c.name: [] for c in COMPARISONS}), np.zeros(0)
+    prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+    scored = pairs.with_columns(
+        match_weight=pl.Series(total, dtype=pl.Float64),
+        probability=pl.Series(prob, dtype=pl.Float64),
+        conflict=levels.select(_conflict_reason(levels)).to_series()
+        if pairs.height
+        else pl.lit(None, pl.String()),
+        forced=levels.select(deterministic_rule()).to_series()
+        if pairs.height
+        else pl.lit(False, pl.Boolean()),
+    )
+    must, cannot = overrides.rid_pairs(keys)
+    label, decisions = cluster_records(
+        features.height,
+        scored.select("rid_l", "rid_r", "probability", "conflict", "forced"),
+        _attributes(features, settings),
+        link_threshold=settings.link_threshold,
+        cluster_threshold=settings.cluster_threshold,
+        must=must,
+        cannot=cannot,
+    )
+    evidence = _evidence(scored, levels, weights, decisions, keys, settings)
+    assignments = _assignments(features, label, decisions, scored)
+    skipped = blocking.skipped.select(
+        type=pl.lit("blocking:") + pl.col("rule"),
+        value=pl.col("key"),
+        records=pl.col("records").cast(pl.Int64),
+        reason=pl.format(
+            "blocking key held by {} records (cap {}): too common to block on alone",
+            pl.col("records"),
+            pl.col("cap"),
+        ),
+    )
+    guards = pl.concat([guards, skipped.cast(GUARDS_SCHEMA)])  # type: ignore[arg-type]
+    log.info(
+        "resolved",
+        extra={
+            "records": features.height,
+            "pairs": pairs.height,
+            "clusters": int(assignments.get_column("cluster_key").n_unique()),
+            "rejected": int((decisions.get_column("decision") == "rejected").sum()),
+        },
+    )
+    return Resolution(assignments, guards, evidence, blocking.stats, model)
+
+
+def _assignments(
+    features: pl.DataFrame, label: np.ndarray, decisions: pl.DataFrame, scored: pl.DataFrame
+) -> pl.DataFrame:
+    keys = features.get_column("record_key")
+    linked = decisions.filter(pl.col("decision") == "linked")
+    kind = (
+        pl.when(pl.col("probability") >= FORCED)
+        .then(pl.lit("must_link"))
+        .when(pl.col("forced"))
+        .then(pl.lit("rule"))
+        .otherwise(pl.lit("model"))
+    )
+    ends = pl.concat(
+        [
+            linked.select(rid="rid_l", rule=kind),
+            linked.select(rid="rid_r", rule=kind),
+        ]
+    )
+    rules = ends.group_by("rid").agg(match_rule=pl.col("rule").unique().sort().str.join("+"))
+    return (
+        pl.DataFrame(
+            {"rid": np.arange(len(label), dtype=np.uint32), "root": label.astype(np.uint32)}
+        )
+        .join(rules.cast({"rid": pl.UInt32}), on="rid", how="left")
+        .select(
+            record_key=keys,
+            cluster_key=keys.gather(pl.Series(label)),
+            match_rule=pl.col("match_rule").fill_null("singleton"),
+        )
+        .sort("record_key")
+    )
+
+
+def _evidence(
+    scored: pl.DataFrame,
+    levels: pl.DataFrame,
+    weights: pl.DataFrame,
+    decisions: pl.DataFrame,
+    keys: pl.Series,
+    settings: EngineSettings,
+) -> pl.DataFrame:
+    """Scored pairs worth showing a person: every candidate link and every near miss."""
+    if not scored.height:
+        return pl.DataFrame(schema=evidence_schema())
+    labels = [
+        pl.col(c.name)
+        .replace_strict(dict(enumerate(c.levels)) | {-1: None}, return_dtype=pl.String())
+        .alias(c.name)
+        for c in COMPARISONS
+    ]
+    frame = pl.concat(
+        [
+            scored.select("rid_l", "rid_r", "rules", "match_weight", "probability", "forced"),
+            levels.select(labels),
+            weights.rename(lambda c: f"{c}_weight"),
+        ],
+        how="horizontal",
+    ).join(
+        decisions.select("rid_l", "rid_r", "decision", "reason"), on=["rid_l", "rid_r"], how="left"
+    )
+    near = frame.filter(
+        (pl.col("probability") >= settings.evidence_min_probability)
+        | pl.col("decision").is_not_null()
+    )
+    return near.select(
+        keys.gather(near["rid_l"]).alias("left_key"),
+        keys.gather(near["rid_r"]).alias("right_key"),
+        _rules_text(pl.col("rules")).alias("rules"),
+        pl.col("match_weight").round(3),
+        pl.col("probability").round(5),
+        pl.col("decision").fill_null("below_threshold"),
+        pl.when(pl.col("forced") & (pl.col("decision") == "linked"))
+        .then(pl.lit(DETERMINISTIC))
+        .otherwise(pl.col("reason"))
+        .alias("reason"),
+        *[c.name for c in COMPARISONS],
+        *[pl.col(f"{c.name}_weight").round(3) for c in COMPARISONS],
+    ).sort("left_key", "right_key")
+
+
+def evidence_schema() -> dict[str, pl.DataType]:
+    """Columns of ``link_evidence``."""
+    schema: dict[str, pl.DataType] = {
+        "left_key": pl.String(),
+        "right_key": pl.String(),
+        "rules": pl.String(),
+        "match_weight": pl.Float64(),
+        "probability": pl.Float64(),
+        "decision": pl.String(),
+        "reason": pl.String(),
+    }
+    schema |= {c.name: pl.String() for c in COMPARISONS}
+    schema |= {f"{c.name}_weight": pl.Float32() for c in COMPARISONS}
+    return schema

@@ -1,0 +1,109 @@
+"""Guards against over-merging: weak identifiers, and hard conflicts that forbid a merge.
+
+An identifier shared by many distinct people — an office switchboard, a family mailbox, a test
+number reused by every manager — says little about any one of them: it stops linking on its own
+(it still counts as weak evidence) and is listed with the reason. Hard conflicts between records
+(two birth dates that no typo explains, opposite genders on full names, different ИНН of a
+company, a steward's cannot-link) forbid a merge whatever the score; see
+:class:`identity.clustering.ClusterState`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from identity.settings import EngineSettings
+
+GUARDS_SCHEMA: dict[str, pl.DataType] = {
+    "type": pl.String(),
+    "value": pl.String(),
+    "records": pl.Int64(),
+    "reason": pl.String(),
+}
+WEAK_PHONE = "landline or service number: weak evidence, not used for linking on its own"
+WEAK_EMAIL = "role mailbox: shared by colleagues, not used for linking on its own"
+
+#: why a candidate link was refused; the values used in ``link_evidence.reason``
+CONFLICT_REASONS: dict[str, str] = {
+    "dob_conflict": "birth dates differ by more than a typo explains",
+    "gender_conflict": "opposite genders on full names",
+    "inn_conflict": "different ИНН of a company",
+    "cannot_link": "steward cannot-link override",
+}
+
+
+def _shared(features: pl.DataFrame, column: str, kind: str) -> pl.DataFrame:
+    """(type, value, records, people, role) for identifiers held by at least two records."""
+    cols = ["rid", "fn", column] + (["eroles"] if column == "emails" else [])
+    frame = features.select(cols).explode([column] + (["eroles"] if column == "emails" else []))
+    frame = frame.drop_nulls(column)
+    role = pl.col("eroles").any() if column == "emails" else pl.lit(False)
+    return (
+        frame.group_by(pl.col(column).alias("value"))
+        .agg(records=pl.len(), people=pl.col("fn").drop_nulls().n_unique(), role=role)
+        .filter(pl.col("records") > 1)
+        .with_columns(type=pl.lit(kind))
+    )
+
+
+def identifier_guards(
+    features: pl.DataFrame, settings: EngineSettings
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Features with ``smobiles`` / ``semails`` (identifiers that may link on their own), and
+    the guards table listing every shared identifier that may not, with the reason."""
+    max_records, max_people = (
+        settings.max_records_per_identifier,
+        settings.max_people_per_identifier,
+    )
+    shared = pl.concat(
+        [_shared(features, "mobiles", "phone"), _shared(features, "emails", "email")]
+    )
+    reason = (
+        pl.when(pl.col("role"))
+        .then(pl.lit(WEAK_EMAIL))
+        .when(pl.col("records") > max_records)
+        .then(
+            pl.format(
+                "shared by {} records (limit {}); not used for linking on its own",
+                pl.col("records"),
+                pl.lit(max_records),
+            )
+        )
+        .when(pl.col("people") > max_people)
+        .then(
+            pl.format(
+                "shared by {} people with different first names (limit {}); "
+                "not used for linking on its own",
+                pl.col("people"),
+                pl.lit(max_people),
+            )
+        )
+    )
+    guarded = shared.with_columns(reason=reason).drop_nulls("reason")
+    lands = _shared(features, "lands", "phone").with_columns(reason=pl.lit(WEAK_PHONE))
+    table = (
+        pl.concat([guarded.select(list(GUARDS_SCHEMA)), lands.select(list(GUARDS_SCHEMA))])
+        .cast(GUARDS_SCHEMA)  # type: ignore[arg-type]
+        .sort("type", "value")
+    )
+    weak = guarded.get_column("value")
+    emails = features.select("rid", "emails", "eroles").explode("emails", "eroles")
+    semails = emails.filter(~pl.col("eroles").fill_null(False)).select(
+        "rid", value=pl.col("emails")
+    )
+    mobiles = features.select("rid", value=pl.col("mobiles")).explode("value")
+    return features.with_columns(
+        smobiles=_keep(features, mobiles, weak), semails=_keep(features, semails, weak)
+    ), table
+
+
+def _keep(features: pl.DataFrame, long: pl.DataFrame, weak: pl.Series) -> pl.Series:
+    """Per record (in rid order), the values of ``long`` that are not in ``weak``."""
+    kept = (
+        long.drop_nulls("value")
+        .filter(~pl.col("value").is_in(weak.implode()))
+        .group_by("rid")
+        .agg(pl.col("value").sort())
+    )
+    joined = features.select("rid").join(kept, on="rid", how="left", maintain_order="left")
+    return joined.get_column("value").fill_null(pl.lit([], dtype=pl.List(pl.String())))

@@ -1,0 +1,101 @@
+"""``profiles_history``: every version of every profile, with valid_from / valid_to.
+
+Unlike the other published tables it is not replaced but versioned, inside the same publish
+transaction: an open version (``valid_to`` null) whose content hash no longer matches the new
+profile is closed at the run's start time; a profile without an open version of the same content
+gets a new one, naming the columns that changed. Re-running on unchanged input adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+import duckdb
+import polars as pl
+
+#: Columns history adds in front of the profile's own.
+VERSION_COLUMNS: dict[str, str] = {
+    "customer_id": "VARCHAR",
+    "valid_from": "TIMESTAMPTZ",
+    "valid_to": "TIMESTAMPTZ",
+    "run_id": "VARCHAR",
+    "changed_columns": "VARCHAR[]",
+    "content_hash": "VARCHAR",
+}
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def history_snapshot(profiles: pl.DataFrame) -> pl.DataFrame:
+    """The profiles with ``content_hash``: an MD5 of the row as JSON (stable across runs)."""
+    content = profiles.select(pl.struct(pl.all()).struct.json_encode()).to_series()
+    return profiles.with_columns(
+        content_hash=pl.Series([_md5(t) for t in content.to_list()], dtype=pl.String)
+    )
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_history_sql(table: str, view: str) -> str:
+    """Create an empty history table shaped like the incoming snapshot, if there is none."""
+    lead = ", ".join(
+        f"NULL::{t} AS {_q(c)}" for c, t in VERSION_COLUMNS.items() if c != "customer_id"
+    )
+    return (
+        f"CREATE TABLE IF NOT EXISTS {_q(table)} AS SELECT customer_id, {lead}, "  # noqa: S608
+        f"* EXCLUDE (customer_id, content_hash) FROM {_q(view)} LIMIT 0"
+    )
+
+
+def close_versions_sql(table: str, view: str) -> str:
+    """Close open versions whose customer is gone or whose content changed ($1 = valid_to)."""
+    return (
+        f"UPDATE {_q(table)} AS h SET valid_to = $1 WHERE h.valid_to IS NULL "  # noqa: S608
+        f"AND NOT EXISTS (SELECT 1 FROM {_q(view)} AS i "
+        "WHERE i.customer_id = h.customer_id AND i.content_hash = h.content_hash)"
+    )
+
+
+def insert_versions_sql(table: str, view: str, columns: Sequence[str]) -> str:
+    """Open a version for each profile without an open one ($1 = valid_from, $2 = run id)."""
+    diffs = ", ".join(
+        f"CASE WHEN i.{_q(c)} IS DISTINCT FROM p.{_q(c)} THEN '{c}' END"
+        for c in columns
+        if c not in VERSION_COLUMNS and "'" not in c
+    )
+    changed = (
+        "CASE WHEN p.customer_id IS NULL THEN NULL "
+        f"ELSE list_filter([{diffs}], lambda x: x IS NOT NULL) END"
+    )
+    return (
+        f"INSERT INTO {_q(table)} BY NAME SELECT i.*, $1 AS valid_from, "  # noqa: S608
+        f"NULL::TIMESTAMPTZ AS valid_to, $2 AS run_id, {changed} AS changed_columns "
+        f"FROM {_q(view)} AS i LEFT JOIN {_q(table)} AS p "
+        "ON p.customer_id = i.customer_id AND p.valid_to = $1 "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {_q(table)} AS h "
+        "WHERE h.valid_to IS NULL AND h.customer_id = i.customer_id)"
+    )
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM {_q(relation)}").fetchall()  # noqa: S608
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def apply_history(
+    con: duckdb.DuckDBPyConnection, table: str, view: str, run_id: str, at: datetime
+) -> None:
+    """Version ``table`` against the snapshot in ``view``; the caller holds the transaction."""
+    con.execute(create_history_sql(table, view))
+    incoming, existing = _columns(con, view), _columns(con, table)
+    for name, kind in incoming.items():
+        if name not in existing:  # a column added since the table was created
+            con.execute(f"ALTER TABLE {_q(table)} ADD COLUMN {_q(name)} {kind}")
+    con.execute(close_versions_sql(table, view), [at])
+    con.execute(insert_versions_sql(table, view, list(incoming)), [at, run_id])

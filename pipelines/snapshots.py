@@ -1,0 +1,123 @@
+"""Numbered snapshots of the published state, and rolling back to one.
+
+Every publish copies the published tables — including ``record_links`` and
+``customer_registry``, which are the customer-ID registry the next run starts from — into snapshot
+N inside the publish transaction (``pipelines.warehouse.take_snapshot``). A rollback restores the
+tables of snapshot N in one transaction and records the result as a new snapshot, so history
+only grows and a rollback can itself be rolled back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.errors import SvodError
+from pipelines.warehouse import (
+    PUBLISHED_TABLES,
+    _swap_mirror,
+    copy_table_sql,
+    quote_ident,
+    snapshot_table,
+    table_exists,
+    take_snapshot,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SnapshotError(SvodError, LookupError):
+    """The snapshot asked for does not exist, or there is nothing to roll back to."""
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """What a rollback did: the snapshot restored, the new snapshot recording it, row counts."""
+
+    restored: int
+    snapshot: int
+    tables: dict[str, int]
+
+
+def list_snapshots(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every snapshot, oldest first (empty before the first publish)."""
+    if not table_exists(con, "snapshots"):
+        return pl.DataFrame(
+            schema={
+                "snapshot": pl.Int64,
+                "created_at": pl.Datetime("us", "UTC"),
+                "run_id": pl.String,
+            }
+        )
+    frame: pl.DataFrame = con.sql("SELECT * FROM snapshots ORDER BY snapshot").pl()
+    return frame
+
+
+def _snapshot_row(snapshots: pl.DataFrame, number: int) -> dict[str, Any]:
+    found = snapshots.filter(pl.col("snapshot") == number)
+    if found.is_empty():
+        known = ", ".join(str(n) for n in snapshots["snapshot"].to_list()) or "none"
+        raise SnapshotError(
+            f"snapshot {number} does not exist (snapshots: {known}); see 'svod snapshots'"
+        )
+    return found.row(0, named=True)
+
+
+def _mirror_from_warehouse(con: duckdb.DuckDBPyConnection, tables: list[str], target: Path) -> None:
+    """Rewrite the Parquet mirror from the warehouse, swapped in whole."""
+    staging = target.with_name(target.name + ".incoming")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name in [*tables, "runs", "quality_results"]:
+        if table_exists(con, name):
+            con.sql(f"SELECT * FROM main.{quote_ident(name)}").pl().write_parquet(  # noqa: S608
+                staging / f"{name}.parquet"
+            )
+    _swap_mirror(staging, target)
+
+
+def rollback(
+    con: duckdb.DuckDBPyConnection, mirror_dir: Path, target: int | None = None
+) -> Rollback:
+    """Restore the published tables and the ID registry to snapshot ``target``.
+
+    Default: the snapshot before the latest. All tables change in one transaction; the Parquet
+    mirror is rewritten after it commits.
+    """
+    snapshots = list_snapshots(con)
+    if snapshots.is_empty():
+        raise SnapshotError("nothing to roll back: no publish has been recorded yet")
+    latest = int(snapshots["snapshot"].max())  # type: ignore[arg-type]
+    if target is None:
+        if latest < 2:
+            raise SnapshotError(
+                "nothing to roll back to: only snapshot 1 exists (the first publish)"
+            )
+        target = latest - 1
+    row = _snapshot_row(snapshots, target)
+    if target == latest:
+        raise SnapshotError(f"snapshot {target} is already the current state; nothing to do")
+    counts: dict[str, int] = json.loads(row["tables"])
+    restored = list(counts)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in restored:
+            con.execute(copy_table_sql(f"main.{quote_ident(name)}", snapshot_table(target, name)))
+        for name in PUBLISHED_TABLES:
+            if name not in counts and table_exists(con, name):
+                con.execute(f"DROP TABLE main.{quote_ident(name)}")
+        number = take_snapshot(con, f"rollback-to-{target}", "rollback", restored_from=target)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    _mirror_from_warehouse(con, restored, mirror_dir)
+    log.info("rolled back", extra={"snapshot": target, "new_snapshot": number})
+    return Rollback(restored=target, snapshot=number, tables=counts)

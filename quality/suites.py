@@ -1,0 +1,238 @@
+"""Expectation suites per layer: raw, staged, identity, published.
+
+Each ``*_suite`` function takes polars frames, builds the small datasets its expectations need
+(only the columns they read) and returns them with the expectations. Nothing here imports GX or
+Dagster, so the suites run from a test, a notebook or ``quality.expectations.validate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from .expectations import Expectation
+
+Datasets = dict[str, pl.DataFrame]
+Suite = tuple[Datasets, list[Expectation]]
+
+#: Lineage every raw record must carry.
+REQUIRED_LINEAGE: tuple[str, ...] = (
+    "record_key",
+    "source",
+    "source_record_id",
+    "source_file",
+    "batch_id",
+    "ingested_at",
+)
+
+COUNTS = ("rows_in", "staged", "quarantined")
+
+#: Published tables that must never be empty after a publish.
+NON_EMPTY_TABLES: tuple[str, ...] = ("profiles", "identifiers", "record_links")
+
+
+@dataclass(frozen=True)
+class Floors:
+    """Configurable limits (``[quality]`` in svod.toml)."""
+
+    phone_valid_min: float = 0.5
+    email_valid_min: float = 0.5
+    quarantined_max: float = 0.5
+
+
+def _not_null(dataset: str, column: str, *, name: str, describe: str) -> Expectation:
+    return Expectation(
+        name, dataset, "ExpectColumnValuesToNotBeNull", {"column": column}, describe=describe
+    )
+
+
+def _unique(dataset: str, column: str, *, name: str) -> Expectation:
+    return Expectation(
+        name,
+        dataset,
+        "ExpectColumnValuesToBeUnique",
+        {"column": column},
+        describe=f"{column} must be unique (source|source_record_id)",
+    )
+
+
+def raw_suite(raw: pl.DataFrame) -> Suite:
+    """Raw records of the batches in force: lineage present, record keys unique."""
+    data = raw.select(list(REQUIRED_LINEAGE))
+    specs = [
+        _not_null("raw", c, name="lineage_present", describe=f"every raw record has {c}")
+        for c in REQUIRED_LINEAGE
+    ]
+    specs.append(_unique("raw", "record_key", name="record_keys_unique"))
+    return {"raw": data}, specs
+
+
+def validity_flags(staged: pl.DataFrame) -> pl.DataFrame:
+    """Per staged record: phone_ok / email_ok (null where the source gave no value)."""
+    given = {
+        c: pl.col(f"raw_{c}").is_not_null() & (pl.col(f"raw_{c}").str.strip_chars() != "")
+        for c in ("phone", "email")
+    }
+    return staged.select(
+        "record_key",
+        "source",
+        "batch_id",
+        phone_ok=pl.when(given["phone"]).then(pl.col("phones").list.len() > 0),
+        email_ok=pl.when(given["email"]).then(pl.col("emails").list.len() > 0),
+    )
+
+
+def reconcile_frame(
+    rows_in: Mapping[str, int], staged: pl.DataFrame, quarantine: pl.DataFrame
+) -> pl.DataFrame:
+    """Per source: rows read, staged, quarantined (whole unreadable files are not rows)."""
+    rows = quarantine.filter(pl.col("reason") != "file_unreadable")
+    staged_n = dict(staged.group_by("source").len().iter_rows())
+    quarantined_n = dict(rows.group_by("source").len().iter_rows())
+    sources = sorted(set(rows_in) | set(staged_n) | set(quarantined_n))
+    frame = pl.DataFrame(
+        {
+            "source": sources,
+            "rows_in": [rows_in.get(s, 0) for s in sources],
+            "staged": [staged_n.get(s, 0) for s in sources],
+            "quarantined": [quarantined_n.get(s, 0) for s in sources],
+        },
+        schema={"source": pl.String, **dict.fromkeys(COUNTS, pl.Int64)},
+    )
+    return frame.with_columns(
+        accounted=pl.col("staged") + pl.col("quarantined"),
+        quarantined_share=pl.when(pl.col("rows_in") > 0)
+        .then(pl.col("quarantined") / pl.col("rows_in"))
+        .otherwise(0.0),
+    )
+
+
+def staged_suite(
+    staged: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    rows_in: Mapping[str, int],
+    floors: Floors,
+    sources: Sequence[str],
+) -> Suite:
+    """Staged records: reconciliation, unique keys, per-source validity and quarantine share."""
+    flags = validity_flags(staged)
+    reconcile = reconcile_frame(rows_in, staged, quarantine)
+    specs = [
+        _unique("staged", "record_key", name="record_keys_unique"),
+        _not_null("staged", "batch_id", name="lineage_present", describe="batch_id present"),
+    ]
+    present = set(reconcile["source"])
+    for source in sorted(set(sources) & present):
+        specs += [
+            Expectation(
+                "rows_reconcile",
+                "reconcile",
+                "ExpectColumnPairValuesToBeEqual",
+                {"column_A": "rows_in", "column_B": "accounted"},
+                source=source,
+                describe="rows read = staged + quarantined",
+            ),
+            Expectation(
+                "quarantine_share",
+                "reconcile",
+                "ExpectColumnValuesToBeBetween",
+                {"column": "quarantined_share", "max_value": floors.quarantined_max},
+                source=source,
+                threshold=floors.quarantined_max,
+                describe=f"at most {floors.quarantined_max:.0%} of rows quarantined",
+                observe="quarantined_share",
+            ),
+        ]
+        for field, floor in (("phone", floors.phone_valid_min), ("email", floors.email_valid_min)):
+            specs.append(
+                Expectation(
+                    f"{field}_validity",
+                    "staged",
+                    "ExpectColumnValuesToBeInSet",
+                    {"column": f"{field}_ok", "value_set": [True], "mostly": floor},
+                    source=source,
+                    threshold=floor,
+                    describe=f"at least {floor:.0%} of given {field}s valid",
+                )
+            )
+    return {"staged": flags, "reconcile": reconcile}, specs
+
+
+def identity_suite(staged: pl.DataFrame, links: pl.DataFrame) -> Suite:
+    """Every staged record has exactly one customer_id; no customer mixes hard attributes."""
+    per_key = links.group_by("record_key").agg(links_per_record=pl.len())
+    coverage = (
+        staged.select("record_key", in_staged=pl.lit(True))
+        .join(per_key, on="record_key", how="full", coalesce=True)
+        .with_columns(pl.col("links_per_record").fill_null(0), pl.col("in_staged").fill_null(False))
+    )
+    hard = staged.select("record_key", "birth_date", "inn").join(
+        links.select("record_key", "customer_id"), on="record_key"
+    )
+    customers = hard.group_by("customer_id").agg(
+        birth_dates=pl.col("birth_date").drop_nulls().n_unique(),
+        inns=pl.col("inn").drop_nulls().n_unique(),
+    )
+    one = "each staged record has exactly one customer_id"
+    specs = [
+        Expectation(
+            "one_customer_per_record",
+            "coverage",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "links_per_record", "min_value": 1, "max_value": 1},
+            describe=one,
+        ),
+        Expectation(
+            "one_customer_per_record",
+            "coverage",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "in_staged", "value_set": [True]},
+            describe="no customer_id for a record that is not staged",
+        ),
+    ]
+    for column, words in (("birth_dates", "birth date"), ("inns", "ИНН")):
+        specs.append(
+            Expectation(
+                "hard_attributes_agree",
+                "customers",
+                "ExpectColumnValuesToBeBetween",
+                {"column": column, "max_value": 1},
+                blocking=False,
+                describe=f"no customer whose records carry different {words}s",
+            )
+        )
+    return {"coverage": coverage, "customers": customers}, specs
+
+
+def published_suite(table_rows: Mapping[str, int], record_links: pl.DataFrame) -> Suite:
+    """Published tables are non-empty; record_links gives every record one customer."""
+    tables = pl.DataFrame(
+        {"source": list(table_rows), "rows": list(table_rows.values())},
+        schema={"source": pl.String, "rows": pl.Int64},
+    )
+    specs = [
+        Expectation(
+            "tables_not_empty",
+            "tables",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "rows", "min_value": 1},
+            source=table,  # the "source" column holds the table name here
+            describe=f"published table {table} has rows",
+            observe="rows",
+        )
+        for table in NON_EMPTY_TABLES
+        if table in table_rows
+    ]
+    links = record_links.select("record_key", "customer_id")
+    specs += [
+        _unique("record_links", "record_key", name="record_links_consistent"),
+        _not_null(
+            "record_links",
+            "customer_id",
+            name="record_links_consistent",
+            describe="every published record has a customer_id",
+        ),
+    ]
+    return {"tables": tables, "record_links": links}, specs
