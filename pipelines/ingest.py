@@ -30,6 +30,8 @@ from pipelines.workspace import Workspace
 log = logging.getLogger(__name__)
 
 BATCH_MARKER = "batch.json"
+#: Written into a batch folder by ``svod rollback`` when the batch is undone.
+ROLLED_BACK_MARKER = "rolled_back.json"
 
 
 @dataclass
@@ -104,6 +106,12 @@ def _ingest_file(ws: Workspace, source: SourceConfig, path: Path, now: datetime)
         source=source.name, relpath=relpath, status="ingested", batch_id=batch_id, sha256=sha
     )
     batch_dir = ws.raw_dir / source.name / batch_id
+    if (batch_dir / ROLLED_BACK_MARKER).is_file():
+        report.status = "skipped"
+        report.notes.append(
+            "rolled back by 'svod rollback'; change or rename the file to ingest it again"
+        )
+        return report
     if (batch_dir / BATCH_MARKER).is_file():
         report.status = "skipped"
         report.notes.append("already ingested (same content and settings)")
@@ -177,6 +185,8 @@ def current_batches(ws: Workspace) -> list[dict[str, Any]]:
     """Complete batches in force: for each (source, file) the most recently ingested one."""
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for marker in sorted(ws.raw_dir.glob(f"*/*/{BATCH_MARKER}")):
+        if (marker.parent / ROLLED_BACK_MARKER).is_file():
+            continue
         meta = json.loads(marker.read_text(encoding="utf-8"))
         meta["dir"] = str(marker.parent)
         if meta["source"] not in {s.name for s in ws.config.sources}:
@@ -206,10 +216,24 @@ def load_raw(ws: Workspace) -> tuple[pl.DataFrame, pl.DataFrame]:
     kept, repeated = split_repeated_records(all_records)
     return (
         kept,
-        pl.concat(
-            [*quarantine, repeated] if quarantine else [repeated], how="vertical_relaxed"
-        ),
+        pl.concat([*quarantine, repeated] if quarantine else [repeated], how="vertical_relaxed"),
     )
+
+
+def roll_back_batches(ws: Workspace, keep: set[str], since: datetime, note: str) -> list[str]:
+    """Mark batches ingested after ``since`` and not in ``keep`` as rolled back.
+
+    They stop being in force (the file's previous batch, if any, is used again) and the same
+    file is not ingested again unless it changes, so a rollback stays rolled back.
+    """
+    retired = []
+    for batch in current_batches(ws):
+        if batch["batch_id"] in keep or datetime.fromisoformat(batch["ingested_at"]) <= since:
+            continue
+        marker = Path(batch["dir"]) / ROLLED_BACK_MARKER
+        marker.write_text(json.dumps({"note": note}, ensure_ascii=False), encoding="utf-8")
+        retired.append(batch["relpath"])
+    return retired
 
 
 def split_repeated_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

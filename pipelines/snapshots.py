@@ -13,6 +13,7 @@ import json
 import logging
 import shutil
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,19 @@ def _mirror_from_warehouse(con: duckdb.DuckDBPyConnection, tables: list[str], ta
                 staging / f"{name}.parquet"
             )
     _swap_mirror(staging, target)
+
+
+def batches_at_snapshot(con: duckdb.DuckDBPyConnection, number: int) -> tuple[set[str], datetime]:
+    """Batch ids whose rows were published in snapshot ``number``, and when it was taken."""
+    row = _snapshot_row(list_snapshots(con), number)
+    keep: set[str] = set()
+    for name in ("record_links", "quarantine"):
+        source = snapshot_table(number, name)
+        if table_exists(con, f"s{number:06d}_{name}"):
+            ids = con.sql(f"SELECT DISTINCT batch_id FROM {source}").fetchall()  # noqa: S608
+            keep |= {str(i[0]) for i in ids if i[0] is not None}
+    created: datetime = row["created_at"]
+    return keep, created
 
 
 def rollback(

@@ -117,17 +117,24 @@ def rollback(
 
     All tables change in one transaction; the rollback is itself recorded as a new snapshot.
     """
+    from pipelines.ingest import roll_back_batches
+    from pipelines.snapshots import batches_at_snapshot
     from pipelines.snapshots import rollback as do_rollback
 
     try:
         ws = _open(workspace)
         if not ws.warehouse.exists():
             _fail(f"nothing published in {ws.root} yet")
-        with ws.lock(), duckdb.connect(str(ws.warehouse)) as con:
-            done = do_rollback(con, ws.published_dir, snapshot)
+        with ws.lock():
+            with duckdb.connect(str(ws.warehouse)) as con:
+                done = do_rollback(con, ws.published_dir, snapshot)
+                keep, since = batches_at_snapshot(con, done.restored)
+            retired = roll_back_batches(ws, keep, since, f"rolled back to snapshot {done.restored}")
     except SvodError as exc:
         _fail(str(exc))
         return
+    for relpath in retired:
+        out.print(f"undone: {relpath} (it stays skipped until the file changes)")
     out.print(
         f"Restored snapshot {done.restored} ({done.tables.get('profiles', 0):,} profiles, "
         f"{done.tables.get('record_links', 0):,} records); recorded as snapshot {done.snapshot}."

@@ -61,6 +61,10 @@ def test_rollback_restores_published_tables_and_the_id_registry(published: Path)
     assert registry.equals(first_registry)
     mirror = pl.read_parquet(published / "lake" / "published" / "record_links.parquet")
     assert mirror.height == first_links.height
+    # the undone batch stays undone: the next run skips the unchanged file
+    assert "undone: sales/late.csv" in output
+    assert run_pipeline(published).success
+    assert read(published, "SELECT * FROM record_links ORDER BY record_key").equals(first_links)
     assert "snapshot 7 does not exist" in cli("rollback", "7", "-w", str(published), code=1)
 
 
