@@ -205,7 +205,8 @@ def _cells_frame(raws: list[str], default_region: str) -> pl.DataFrame:
 def normalize_phones(values: pl.Series, default_region: str = "RU") -> pl.DataFrame:
     """Vectorised `parse_phone_cell`: one output row per input row, same order.
 
-    Each distinct raw value is parsed once; plain RU mobiles skip phonenumbers entirely.
+    Each distinct raw value is parsed once; cells of plain Russian numbers (one or several,
+    with extensions) skip phonenumbers entirely (`phones_fast.fast_ru`).
     """
     raw = values.cast(pl.String).rename("raw")
     uniques = raw.drop_nulls().unique()
