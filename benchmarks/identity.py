@@ -15,6 +15,7 @@ precision/recall/F1 and B-cubed F1 (``benchmarks/scoring.py``) on the records wi
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -123,8 +124,10 @@ def flat_table(staged: pl.DataFrame, with_phone: bool) -> pl.DataFrame:
 def svod_worker(staged_path: str, out_path: str) -> None:
     """Subprocess body: resolve staged records with Svod's engine."""
     from identity.engine import resolve
+    from identity.features import STAGED_INPUTS
 
-    staged = pl.read_parquet(staged_path)
+    # what the pipeline's resolve stage reads, too: only the columns the engine uses
+    staged = pl.read_parquet(staged_path, columns=list(STAGED_INPUTS))
     result = resolve(staged)
     result.assignments.select("record_key", "cluster_key").write_parquet(out_path)
 
@@ -180,13 +183,11 @@ def run_dataset(
         flat_table(staged, with_phone=people is not None).write_parquet(flat)
         splink_out = root / "splink_clusters.parquet"
         try:
+            # bounded: a run that does not finish in SPLINK_TIMEOUT seconds is reported so
+            limit = os.environ.get("SPLINK_TIMEOUT", "1200")
+            script = str(Path(__file__).with_name("splink_run.py"))
             seconds, rss = run_measured(
-                [
-                    str(splink),
-                    str(Path(__file__).with_name("splink_run.py")),
-                    str(flat),
-                    str(splink_out),
-                ]
+                ["timeout", limit, str(splink), script, str(flat), str(splink_out)]
             )
             theirs = pl.read_parquet(splink_out).join(
                 labels, left_on="unique_id", right_on="record_key"

@@ -10,14 +10,20 @@ clustered with connected components at match probability 0.95 (the README's valu
 table has a ``phone`` column (our generated data) it is compared exactly with term frequencies
 and used for blocking, as Splink's docs do for any strong identifier. Writes (unique_id,
 cluster_id) for every input record.
+
+On this shared machine DuckDB is capped (``SPLINK_MEMORY_LIMIT``, default 8GB) and spills to
+disk beyond it, so a large run slows down instead of taking the machine's memory.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 import time
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import splink.comparison_library as cl
@@ -31,7 +37,11 @@ def main() -> None:
     started = time.perf_counter()
     table = pq.read_table(source)
     has_phone = "phone" in table.column_names
-    db_api = DuckDBAPI()
+    limit = os.environ.get("SPLINK_MEMORY_LIMIT", "8GB")
+    con = duckdb.connect(
+        config={"memory_limit": limit, "temp_directory": tempfile.mkdtemp(prefix="splink-")}
+    )
+    db_api = DuckDBAPI(connection=con)
     df = db_api.register(table, dataset_display_name="records")
     comparisons = [
         cl.NameComparison("first_name"),

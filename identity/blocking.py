@@ -37,17 +37,19 @@ RULES: tuple[Rule, ...] = (
     Rule("mobile", "unnest(mobiles)", "phone"),
     Rule("landline", "unnest(lands)", "phone"),
     Rule("email", "unnest(emails)", "email"),
-    Rule("email_local", "unnest(list_filter(elocals, lambda x: length(x) >= 5))", "email"),
     Rule("inn", "inn", "inn"),
     Rule("company", "CASE WHEN kind = 'company' THEN company END", ""),  # colleagues: no
     Rule("first_name_dob", f"lfn || '|' || {_DOB}", ""),
     Rule("last_name_dob", f"lln || '|' || {_DOB}", ""),
     Rule("name_patronymic", "lln || '|' || lfn || '|' || mn", ""),
-    Rule("name_city", "lln || '|' || lfn || '|' || city", ""),
     Rule("name", "lln || '|' || lfn", "", cap=40),
     Rule("last_name", "lln", "", cap=40),
-    Rule("first_name_city", "lfn || '|' || city", "", cap=40),
-    Rule("birth_date", _DOB, "", cap=20),
+    Rule("first_name_city", "lfn || '|' || city", "", cap=20),
+    Rule("birth_date", _DOB, "", cap=8),
+    # typed-by-hand data: names with typos, birth dates off by a digit
+    Rule("last_name_year", "lln || '|' || year(dob)", "", cap=20),
+    Rule("first_name_year", "lfn || '|' || year(dob)", "", cap=20),
+    Rule("name_prefix", "left(lln, 3) || '|' || left(lfn, 3)", "", cap=40),
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.name for rule in RULES)
 
@@ -90,14 +92,28 @@ class Blocking:
     pairs: pl.DataFrame
     stats: pl.DataFrame
     skipped: pl.DataFrame
+    crossed: pl.Series  # with ``focus``: records of keys the focus pushed over their cap
 
 
 def block(
-    con: duckdb.DuckDBPyConnection, features: pl.DataFrame, settings: EngineSettings
+    con: duckdb.DuckDBPyConnection,
+    features: pl.DataFrame,
+    settings: EngineSettings,
+    *,
+    focus: pl.Series | None = None,
+    within: bool = False,
 ) -> Blocking:
-    """Generate candidate pairs; refuse any rule producing more than the configured bound."""
+    """Generate candidate pairs; refuse any rule producing more than the configured bound.
+
+    With ``focus`` (rids), only pairs touching those records (or, ``within``, pairs with both
+    records among them) — block sizes and caps still count every record, so a pair exists here
+    exactly when it exists in a full run.
+    """
     rules = active_rules(settings)
+    crossed = pl.Series("rid", [], dtype=pl.UInt32)
     con.register("features", features.to_arrow())
+    if focus is not None:
+        con.register("focus", pl.DataFrame({"rid": focus.cast(pl.UInt32)}).to_arrow())
     try:
         execute(con, "block_keys", block_keys_sql(rules, settings))
         execute(con, "block_sizes", static_sql("block_sizes"))
@@ -118,10 +134,17 @@ def block(
         skipped = query(con, "skipped_keys", static_sql("skipped_keys")).with_columns(
             rule=pl.col("rule").replace_strict(names, return_dtype=pl.String())
         )
-        pairs = query(con, "pairs", pairs_sql())
+        if focus is None:
+            pairs = query(con, "pairs", pairs_sql())
+        else:
+            sql = static_sql("within_pairs" if within else "focus_pairs")
+            pairs = query(con, "focus_pairs", sql).cast({"rid_l": pl.UInt32, "rid_r": pl.UInt32})
+            crossed = query(con, "crossed_keys", static_sql("crossed_keys")).get_column("rid")
     finally:
         execute(con, "cleanup", "DROP TABLE IF EXISTS block_keys; DROP TABLE IF EXISTS block_sizes")
         con.unregister("features")
+        if focus is not None:
+            con.unregister("focus")
     counts = pairs.select(
         [
             (pl.col("rules").cast(pl.Int64) & (1 << bit) != 0).sum().alias(rule.name)
@@ -132,4 +155,6 @@ def block(
     stats = stats.with_columns(
         distinct_pairs=pl.col("rule").replace_strict(per_rule, default=0, return_dtype=pl.Int64)
     )
-    return Blocking(pairs=pairs.sort("rid_l", "rid_r"), stats=stats, skipped=skipped)
+    return Blocking(
+        pairs=pairs.sort("rid_l", "rid_r"), stats=stats, skipped=skipped, crossed=crossed
+    )

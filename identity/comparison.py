@@ -16,7 +16,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-CHUNK = 500_000
+CHUNK = 250_000
 NAME_TYPO = 0.9  # Jaro-Winkler of Latin keys: «Alen»/«Allen», «Kuznecov»/«Kuznetsov»
 NAME_SIMILAR = 0.8  # further apart, still worth a (learned) weight: «oNah»/«Noah»
 EMAIL_TYPO_EDITS = 1  # a local-part typo at the same domain: «ivanov_a» / «ivnaov_a»
@@ -64,10 +64,19 @@ def _sides(features: pl.DataFrame, rid_l: pl.Series, rid_r: pl.Series) -> pl.Dat
     return pl.concat([left, right], how="horizontal")
 
 
-def _sim(frame: pl.DataFrame, left: pl.Expr, right: pl.Expr, scorer: Any) -> np.ndarray:
-    pair = frame.select(left.fill_null("").alias("a"), right.fill_null("").alias("b"))
-    out = process.cpdist(pair["a"].to_list(), pair["b"].to_list(), scorer=scorer, workers=-1)
-    return np.asarray(out)
+def _sim(
+    frame: pl.DataFrame, left: pl.Expr, right: pl.Expr, scorer: Any, same: float, missing: float
+) -> pl.Series:
+    """``scorer`` on the pairs where both sides are present and differ; ``same`` where they are
+    equal, ``missing`` where one is absent (so most pairs never reach rapidfuzz)."""
+    pair = frame.select(a=left, b=right).with_row_index("i")
+    both = pl.col("a").is_not_null() & pl.col("b").is_not_null()
+    todo = pair.filter(both & (pl.col("a") != pl.col("b")))
+    out = np.where(pair.select(both).to_series().to_numpy(), same, missing).astype(np.float64)
+    if todo.height:
+        got = process.cpdist(todo["a"].to_list(), todo["b"].to_list(), scorer=scorer, workers=-1)
+        out[todo["i"].to_numpy()] = np.asarray(got)
+    return pl.Series(out)
 
 
 def _lvl(*branches: tuple[pl.Expr, int], null: pl.Expr) -> pl.Expr:
@@ -80,26 +89,15 @@ def _lvl(*branches: tuple[pl.Expr, int], null: pl.Expr) -> pl.Expr:
 
 def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
     c = pl.col
+    jw = JaroWinkler.normalized_similarity
+    dl = DamerauLevenshtein.distance
     frame = frame.with_columns(
-        jw_fn=pl.Series(_sim(frame, c("lfn_l"), c("lfn_r"), JaroWinkler.normalized_similarity)),
-        jw_ln=pl.Series(_sim(frame, c("lln_l"), c("lln_r"), JaroWinkler.normalized_similarity)),
-        dl_el=pl.Series(
-            _sim(
-                frame,
-                c("elocals_l").list.first(),
-                c("elocals_r").list.first(),
-                DamerauLevenshtein.distance,
-            )
+        jw_fn=_sim(frame, c("lfn_l"), c("lfn_r"), jw, 1.0, 0.0),
+        jw_ln=_sim(frame, c("lln_l"), c("lln_r"), jw, 1.0, 0.0),
+        dl_el=_sim(frame, c("elocals_l").list.first(), c("elocals_r").list.first(), dl, 0, 99),
+        dl_dob=_sim(
+            frame, c("dob_l").dt.strftime("%Y%m%d"), c("dob_r").dt.strftime("%Y%m%d"), dl, 0, 99
         ),
-        dl_dob=pl.Series(
-            _sim(
-                frame,
-                c("dob_l").dt.strftime("%Y%m%d"),
-                c("dob_r").dt.strftime("%Y%m%d"),
-                DamerauLevenshtein.distance,
-            )
-        ),
-        mob=c("mobiles_l").list.set_intersection(c("mobiles_r")),
         anyphone=c("mobiles_l")
         .list.concat(c("lands_l"))
         .list.set_intersection(c("mobiles_r").list.concat(c("lands_r"))),
@@ -196,17 +194,39 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
     return levels.with_columns(pl.col(FLAGS).fill_null(False))
 
 
+def _tf_shares(levels: pl.DataFrame, tf: dict[str, pl.DataFrame] | None) -> pl.DataFrame:
+    """Replace the agreed values (``tf_<column>``) by their term-frequency share (Float32)."""
+    for comp, column in TF_VALUE.items():
+        name = f"tf_{column}"
+        if tf is not None and comp in tf:
+            share = levels.select(pl.col(name).alias("value")).join(
+                tf[comp], on="value", how="left", maintain_order="left"
+            )
+            levels = levels.with_columns(
+                share.get_column("tf").cast(pl.Float32).fill_null(0.0).alias(name)
+            )
+        else:
+            levels = levels.with_columns(pl.lit(0.0, pl.Float32).alias(name))
+    return levels
+
+
 def compare(
-    features: pl.DataFrame, pairs: pl.DataFrame, *, dob_conflict_years: int = 5
+    features: pl.DataFrame,
+    pairs: pl.DataFrame,
+    *,
+    dob_conflict_years: int = 5,
+    tf: dict[str, pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
-    """Levels (Int8 per comparison), TF values and conflict flags, one row per pair, same order.
+    """Levels (Int8 per comparison), TF shares and conflict flags, one row per pair, same order.
 
     ``features`` carry ``smobiles`` / ``semails``: the identifiers strong enough to link (see
     :mod:`identity.guards`); sharing any other phone or e-mail agrees only at the weak level.
+    ``tf`` (value → share, per comparison, see :func:`identity.model.tf_tables`) turns each
+    agreed value into its frequency; without it the shares are 0 (no adjustment).
     """
     parts = []
     for start in range(0, max(pairs.height, 1), CHUNK):
         chunk = pairs.slice(start, CHUNK)
         sides = _sides(features, chunk["rid_l"], chunk["rid_r"])
-        parts.append(_chunk_levels(sides, int(dob_conflict_years * 365.25)))
+        parts.append(_tf_shares(_chunk_levels(sides, int(dob_conflict_years * 365.25)), tf))
     return pl.concat(parts) if parts else pl.DataFrame()

@@ -41,6 +41,16 @@ class Resolution:
     evidence: pl.DataFrame  # link_evidence: scored pairs with levels, weights, decision
     blocking: pl.DataFrame  # per-rule pair counts
     model: Model | None
+    tf: dict[str, pl.DataFrame]  # term frequencies the scores used
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """Parameters kept from an earlier run: an incremental batch is scored with them, so it
+    gives exactly what a full run with the same parameters gives."""
+
+    model: Model
+    tf: dict[str, pl.DataFrame]
 
 
 def random_pairs(features: pl.DataFrame, count: int, seed: int) -> pl.DataFrame:
@@ -60,13 +70,26 @@ def random_pairs(features: pl.DataFrame, count: int, seed: int) -> pl.DataFrame:
     )
 
 
-def _attributes(features: pl.DataFrame, settings: EngineSettings) -> Attributes:
+def dob_reliable(model: Model | None, settings: EngineSettings) -> bool:
+    """Whether differing birth dates may forbid a merge: only when the data show that records
+    of one customer rarely disagree on it (EM's m of the two disagreeing levels is small).
+    Where birth dates are noisy (typed by hand, perturbed) a difference is evidence, not proof."""
+    if model is None:
+        return True
+    m = model.m["birth_date"]
+    return m[0] + m[1] <= settings.reliable_disagreement
+
+
+def _attributes(
+    features: pl.DataFrame, settings: EngineSettings, *, dob_guard: bool = True
+) -> Attributes:
     gender = features.select(
         pl.when(pl.col("full_first") & (pl.col("kind") == "person")).then(pl.col("gender"))
     ).to_series()
     inn = features.select(pl.when(pl.col("kind") == "company").then(pl.col("inn"))).to_series()
+    dob = features.get_column("dob").to_list() if dob_guard else [None] * features.height
     return Attributes(
-        dob=features.get_column("dob").to_list(),
+        dob=dob,
         gender=gender.to_list(),
         inn=inn.to_list(),
         dob_conflict_years=settings.dob_conflict_years,
@@ -87,9 +110,10 @@ def deterministic_rule() -> pl.Expr:
     return pl.col("same_inn") | (shared_id & same_first & (pl.col("last_name") != 0))
 
 
-def _conflict_reason(levels: pl.DataFrame) -> pl.Expr:
+def _conflict_reason(dob_guard: bool) -> pl.Expr:
     expr = pl.lit(None, pl.String())
-    for flag in reversed(("dob_conflict", "gender_conflict", "inn_conflict")):
+    flags = ("dob_conflict", "gender_conflict", "inn_conflict")
+    for flag in reversed(flags if dob_guard else flags[1:]):
         expr = pl.when(pl.col(flag)).then(pl.lit(CONFLICT_REASONS[flag])).otherwise(expr)
     return expr
 
@@ -108,13 +132,15 @@ def resolve(
     *,
     overrides: Overrides | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    frozen: Frozen | None = None,
 ) -> Resolution:
-    """Cluster ``staged`` records; every record gets exactly one cluster."""
+    """Cluster ``staged`` records; every record gets exactly one cluster. With ``frozen`` the
+    model and term frequencies are not estimated but taken as given."""
     settings = settings or EngineSettings()
     own = con is None
     con = con or duckdb.connect()
     try:
-        return _resolve(staged, settings, overrides or Overrides(), con)
+        return _resolve(staged, settings, overrides or Overrides(), con, frozen)
     finally:
         if own:
             con.close()
@@ -125,39 +151,36 @@ def _resolve(
     settings: EngineSettings,
     overrides: Overrides,
     con: duckdb.DuckDBPyConnection,
+    frozen: Frozen | None,
 ) -> Resolution:
     features = record_features(staged)
     features, guards = identifier_guards(features, settings)
     keys = features.get_column("record_key")
     blocking = block(con, features, settings)
     pairs = blocking.pairs
-    levels = compare(features, pairs, dob_conflict_years=settings.dob_conflict_years)
-    model: Model | None = None
-    if pairs.height:
+    tf = frozen.tf if frozen else tf_tables(features)
+    levels = compare(features, pairs, dob_conflict_years=settings.dob_conflict_years, tf=tf)
+    model: Model | None = frozen.model if frozen else None
+    if pairs.height and model is None:
         sample = random_pairs(features, settings.random_pairs, settings.seed)
+        n = features.height
+        if n * (n - 1) // 2 <= settings.random_pairs:
+            # a small input, every pair sampled: its true matches would pass for chance
+            # agreement, so u is taken from the pairs that blocking did not bring together
+            sample = sample.join(pairs.select("rid_l", "rid_r"), on=["rid_l", "rid_r"], how="anti")
         u_random = level_distribution(compare(features, sample))
         kinds = features.get_column("kind").value_counts().get_column("count").to_numpy()
         total_pairs = float((kinds.astype(float) * (kinds - 1) / 2).sum())
         model = estimate(levels, u_random, settings.em_iterations, total_pairs)
-        weights, total = score(levels, model, tf_tables(features))
-    else:
-        weights, total = pl.DataFrame({c.name: [] for c in COMPARISONS}), np.zeros(0)
-    prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
-    scored = pairs.with_columns(
-        match_weight=pl.Series(total, dtype=pl.Float64),
-        probability=pl.Series(prob, dtype=pl.Float64),
-        conflict=levels.select(_conflict_reason(levels)).to_series()
-        if pairs.height
-        else pl.lit(None, pl.String()),
-        forced=levels.select(deterministic_rule()).to_series()
-        if pairs.height
-        else pl.lit(False, pl.Boolean()),
-    )
+    dob_guard = dob_reliable(model, settings)
+    if not dob_guard:
+        log.info("birth-date conflicts not enforced: this data's birth dates are noisy")
+    weights, scored = score_pairs(pairs, levels, model, dob_guard=dob_guard)
     must, cannot = overrides.rid_pairs(keys)
     label, decisions = cluster_records(
         features.height,
         scored.select("rid_l", "rid_r", "probability", "conflict", "forced"),
-        _attributes(features, settings),
+        _attributes(features, settings, dob_guard=dob_guard),
         link_threshold=settings.link_threshold,
         cluster_threshold=settings.cluster_threshold,
         must=must,
@@ -165,17 +188,7 @@ def _resolve(
     )
     evidence = _evidence(scored, levels, weights, decisions, keys, settings)
     assignments = _assignments(features, label, decisions, scored)
-    skipped = blocking.skipped.select(
-        type=pl.lit("blocking:") + pl.col("rule"),
-        value=pl.col("key"),
-        records=pl.col("records").cast(pl.Int64),
-        reason=pl.format(
-            "blocking key held by {} records (cap {}): too common to block on alone",
-            pl.col("records"),
-            pl.col("cap"),
-        ),
-    )
-    guards = pl.concat([guards, skipped.cast(GUARDS_SCHEMA)])  # type: ignore[arg-type]
+    guards = with_skipped_keys(guards, blocking.skipped)
     log.info(
         "resolved",
         extra={
@@ -185,7 +198,44 @@ def _resolve(
             "rejected": int((decisions.get_column("decision") == "rejected").sum()),
         },
     )
-    return Resolution(assignments, guards, evidence, blocking.stats, model)
+    return Resolution(assignments, guards, evidence, blocking.stats, model, tf)
+
+
+def with_skipped_keys(guards: pl.DataFrame, skipped: pl.DataFrame) -> pl.DataFrame:
+    """The identifier guards plus the blocking keys skipped as too common."""
+    rows = skipped.select(
+        type=pl.lit("blocking:") + pl.col("rule"),
+        value=pl.col("key"),
+        records=pl.col("records").cast(pl.Int64),
+        reason=pl.format(
+            "blocking key held by {} records (cap {}): too common to block on alone",
+            pl.col("records"),
+            pl.col("cap"),
+        ),
+    )
+    return pl.concat([guards, rows.cast(GUARDS_SCHEMA)])  # type: ignore[arg-type]
+
+
+def score_pairs(
+    pairs: pl.DataFrame, levels: pl.DataFrame, model: Model | None, *, dob_guard: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(weights per field, pairs with match_weight, probability, conflict, forced)."""
+    if not pairs.height or model is None:
+        weights = pl.DataFrame(schema={c.name: pl.Float32() for c in COMPARISONS})
+        return weights, pairs.with_columns(
+            match_weight=pl.lit(None, pl.Float64()),
+            probability=pl.lit(None, pl.Float64()),
+            conflict=pl.lit(None, pl.String()),
+            forced=pl.lit(False, pl.Boolean()),
+        )
+    weights, total = score(levels, model)
+    prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+    return weights, pairs.with_columns(
+        match_weight=pl.Series(total, dtype=pl.Float64),
+        probability=pl.Series(prob, dtype=pl.Float64),
+        conflict=levels.select(_conflict_reason(dob_guard)).to_series(),
+        forced=levels.select(deterministic_rule()).to_series(),
+    )
 
 
 def _assignments(
@@ -238,19 +288,24 @@ def _evidence(
         .alias(c.name)
         for c in COMPARISONS
     ]
-    frame = pl.concat(
+    decided = scored.select("rid_l", "rid_r").join(
+        decisions.select("rid_l", "rid_r", "decision", "reason"),
+        on=["rid_l", "rid_r"],
+        how="left",
+        maintain_order="left",
+    )
+    keep = (scored.get_column("probability") >= settings.evidence_min_probability).fill_null(
+        False
+    ) | decided.get_column("decision").is_not_null()
+    # filter first: at a million records most pairs are not worth keeping
+    near = pl.concat(
         [
-            scored.select("rid_l", "rid_r", "rules", "match_weight", "probability", "forced"),
-            levels.select(labels),
-            weights.rename(lambda c: f"{c}_weight"),
+            scored.filter(keep).select("rules", "match_weight", "probability", "forced"),
+            decided.filter(keep),
+            levels.filter(keep).select(labels),
+            weights.filter(keep).rename(lambda c: f"{c}_weight"),
         ],
         how="horizontal",
-    ).join(
-        decisions.select("rid_l", "rid_r", "decision", "reason"), on=["rid_l", "rid_r"], how="left"
-    )
-    near = frame.filter(
-        (pl.col("probability") >= settings.evidence_min_probability)
-        | pl.col("decision").is_not_null()
     )
     return near.select(
         keys.gather(near["rid_l"]).alias("left_key"),

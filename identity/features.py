@@ -83,9 +83,7 @@ def record_features(staged: pl.DataFrame) -> pl.DataFrame:
     empty = pl.lit([], dtype=pl.List(pl.String()))
     emails = pl.col("email_keys").list.eval(pl.element().drop_nulls()).list.unique().list.sort()
     locals_ = emails.list.eval(pl.element().str.split("@").list.first())
-    role = locals_.list.eval(
-        pl.element().map_elements(is_role, return_dtype=pl.Boolean(), skip_nulls=True)
-    )
+    role = locals_.list.eval(pl.element().is_in(_role_locals(frame)))
     first_raw = pl.col("first_name").str.replace_all(r"[.\s]", "")
     out = out.with_row_index("rid").select(
         pl.col("rid").cast(pl.UInt32()),
@@ -114,11 +112,23 @@ def record_features(staged: pl.DataFrame) -> pl.DataFrame:
         company=_fold("company_key"),
     )
     # initials of Cyrillic records in Latin, so «И.» and «Ivan» are compatible
-    initials = out.get_column("fi").to_list()
+    letters = out.get_column("fi").drop_nulls().unique().to_list()
+    latin = {v: _latin_initial(v) for v in letters}
     return out.with_columns(
-        fi=pl.Series([_latin_initial(v) if v else None for v in initials], dtype=pl.String()),
+        fi=pl.col("fi").replace_strict(latin, default=None, return_dtype=pl.String()),
         mn=pl.when(pl.col("mn").str.len_chars() > 1).then(pl.col("mn")),
     )
+
+
+def _role_locals(staged: pl.DataFrame) -> pl.Series:
+    """The distinct e-mail local parts that are role mailboxes (info@, zakaz@), checked once."""
+    locals_ = (
+        staged.select(pl.col("email_keys").explode().str.split("@").list.first().alias("v"))
+        .drop_nulls()
+        .unique()
+        .get_column("v")
+    )
+    return pl.Series([v for v in locals_.to_list() if is_role(v)], dtype=pl.String()).implode()
 
 
 def value_counts(features: pl.DataFrame, column: str) -> pl.DataFrame:

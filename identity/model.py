@@ -24,6 +24,7 @@ from identity.features import value_counts
 
 _SMOOTH = 0.5
 _PRIOR_PAIRS = 20.0
+MIN_EM_PAIRS = 200
 _MAX_TF_BONUS = 6.0  # bits: a unique value may not outweigh every disagreement on its own
 
 
@@ -99,6 +100,8 @@ def estimate(
     # against u_random every candidate looks like a match and EM can settle on a wrong split
     u = {c: np.array(v) for c, v in level_distribution(levels).items()}
     lam, done = 0.3, 0
+    if count.sum() < MIN_EM_PAIRS:  # too few pairs to learn from: a prior guess, half matches
+        lam, iterations = 0.5, 0
     for done in range(1, iterations + 1):  # noqa: B007 (reported)
         log_ratio = np.full(len(count), np.log(lam / (1 - lam)))
         for j, c in enumerate(NAMES):
@@ -154,9 +157,7 @@ def tf_tables(features: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return out
 
 
-def score(
-    levels: pl.DataFrame, model: Model, tf: dict[str, pl.DataFrame]
-) -> tuple[pl.DataFrame, np.ndarray]:
+def score(levels: pl.DataFrame, model: Model) -> tuple[pl.DataFrame, np.ndarray]:
     """Per-comparison weights (Float32, 0 where not comparable) and the total match weight."""
     weights = model.weights()
     prior = float(np.log2(model.lam / (1 - model.lam)))
@@ -166,10 +167,8 @@ def score(
         lv = levels.get_column(comp.name).to_numpy().astype(np.int64)
         table = np.asarray(weights[comp.name])
         w = np.where(lv >= 0, table[np.clip(lv, 0, None)], 0.0)
-        if comp.tf_level is not None and comp.name in tf:
-            value = levels.select(pl.col(f"tf_{TF_VALUE[comp.name]}").alias("value"))
-            freq = value.join(tf[comp.name], on="value", how="left", maintain_order="left")
-            share = freq.get_column("tf").fill_null(0.0).to_numpy()
+        if comp.tf_level is not None and comp.name in TF_VALUE:
+            share = levels.get_column(f"tf_{TF_VALUE[comp.name]}").to_numpy().astype(np.float64)
             u_avg = model.u_random[comp.name][comp.tf_level]
             adjust = np.log2(u_avg / np.maximum(share, 1e-12))
             adjust = np.clip(adjust, -_MAX_TF_BONUS * 2, _MAX_TF_BONUS)

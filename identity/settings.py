@@ -29,6 +29,8 @@ class EngineSettings:
     max_people_per_identifier: int = 3
     #: birth dates further apart than this (and not a typo of each other) forbid a merge
     dob_conflict_years: int = 5
+    #: a field whose estimated disagreement among true matches exceeds this is not a hard guard
+    reliable_disagreement: float = 0.02
     #: pairs at least this probable are kept as evidence even when not linked
     evidence_min_probability: float = 0.05
     random_pairs: int = 300_000

@@ -18,6 +18,7 @@ import duckdb
 import polars as pl
 
 from identity.engine import resolve
+from identity.features import STAGED_INPUTS
 from identity.overrides import load_overrides
 from identity.registry import assign_customer_ids
 from identity.settings import EngineSettings
@@ -93,7 +94,9 @@ def stage_stage(ws: Workspace, run_id: str) -> StageCounts:
 
 def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
     """Resolve staged records with the engine and give each cluster its persistent customer ID."""
-    staged = pl.read_parquet(ws.staged_dir / "staged.parquet")
+    path = ws.staged_dir / "staged.parquet"
+    present = set(pl.read_parquet_schema(path))
+    staged = pl.read_parquet(path, columns=[c for c in STAGED_INPUTS if c in present])
     m = ws.config.matching
     settings = EngineSettings(
         link_on=tuple(m.link_on),

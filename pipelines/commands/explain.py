@@ -51,9 +51,11 @@ def _customers(
     else:
         if kind == "email":
             values = normalize_emails(pl.Series([text]))
-            wanted = set(values["emails"][0] or []) | set(values["email_keys"][0] or [])
+            wanted = set(values["emails"].explode().drop_nulls().to_list())
+            wanted |= set(values["email_keys"].explode().drop_nulls().to_list())
         else:
-            wanted = set(normalize_phones(pl.Series([text]))["phones"][0] or [])
+            phones = normalize_phones(pl.Series([text]))["phones"]
+            wanted = set(phones.explode().drop_nulls().to_list())
         found = (
             identifiers.filter((pl.col("type") == kind) & pl.col("value").is_in(sorted(wanted)))
             .get_column("customer_id")
