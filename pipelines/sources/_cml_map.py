@@ -7,7 +7,6 @@ copied *and* kept whole in ``extra``, so contact types and address parts are nev
 
 from __future__ import annotations
 
-import functools
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -19,38 +18,63 @@ _EMAIL_TYPE = re.compile(r"почт|mail", re.IGNORECASE)
 _PHONE_TYPE = re.compile(r"телефон|phone", re.IGNORECASE)
 _INN10 = re.compile(r"\d{10}")
 _CITY_TYPES = ("город", "населенный пункт", "населённый пункт")
+_STRIP = " \t\r\n\u00a0\ufeff"  # what _common.clean strips; to_dict inlines it for leaves
 #: Fields of a Контрагент that describe its role in one Документ, not the party itself.
 DOCUMENT_LOCAL = ("Роль", "РасчетныйСчет", "Склад")
 
 
-@functools.cache
-def local(tag: str) -> str:
-    """Tag name without its namespace: the reader is namespace-agnostic (cached: few tags)."""
-    return tag.rpartition("}")[2]
+class _Names(dict[str, str]):
+    """Tag → name without its namespace, filled on first use (files have few distinct tags)."""
+
+    def __missing__(self, tag: str) -> str:
+        name = self[tag] = tag.rpartition("}")[2]
+        return name
 
 
-def to_dict(elem: ET.Element) -> Any:
-    """An element as plain data: text for a leaf, a dict for a branch, a list for repeats."""
-    children = list(elem)
-    if not children and not elem.attrib:
-        return clean(elem.text)
-    out: dict[str, Any] = {f"@{local(k)}": v for k, v in elem.attrib.items()}
-    for child in children:
-        key = local(child.tag)
-        value = to_dict(child)
-        if key not in out:
-            out[key] = value
-        elif isinstance(out[key], _Repeated):
-            out[key].append(value)
-        else:
-            out[key] = _Repeated([out[key], value])
-    if not children and (text := clean(elem.text)) is not None:
-        out["#text"] = text
-    return out
+#: ``NAMES[tag]`` is the tag's local name: the reader is namespace-agnostic.
+NAMES = _Names()
 
 
 class _Repeated(list[Any]):
     """A list made from repeated tags, told apart from a repeat of a single value."""
+
+
+def to_dict(elem: ET.Element) -> Any:
+    """An element as plain data: text for a leaf, a dict for a branch, a list for repeats."""
+    if not len(elem) and not elem.attrib:
+        return clean(elem.text)
+    return _branch(elem)
+
+
+def _branch(
+    elem: ET.Element,
+    names: _Names = NAMES,
+    strip: str = _STRIP,
+    repeated: type[_Repeated] = _Repeated,
+) -> dict[str, Any]:
+    """``to_dict`` of an element with children or attributes.
+
+    The reader's hot loop (every element of a file passes here once): leaves are read inline
+    (``clean`` without the call) and globals are bound as defaults.
+    """
+    out: dict[str, Any] = {f"@{names[k]}": v for k, v in elem.attrib.items()}
+    for child in elem:
+        if len(child) or child.attrib:
+            value: Any = _branch(child)
+        else:
+            value = child.text
+            if value is not None:
+                value = value.strip(strip) or None
+        key = names[child.tag]
+        if key not in out:
+            out[key] = value
+        elif type(seen := out[key]) is repeated:
+            seen.append(value)
+        else:
+            out[key] = repeated([seen, value])
+    if not len(elem) and (text := clean(elem.text)) is not None:
+        out["#text"] = text
+    return out
 
 
 def as_list(value: Any) -> list[Any]:

@@ -41,9 +41,14 @@ def clean(value: Any) -> str | None:
     return text or None
 
 
+# one encoder each, reused: json.dumps builds a new encoder per call when options are given
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_ENCODE_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+
+
 def dumps(value: Any) -> str:
     """JSON text keeping Cyrillic readable."""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return _ENCODE(value)
 
 
 def extra_json(extra: dict[str, Any]) -> str | None:
@@ -58,7 +63,7 @@ def fallback_id(file: SourceFile, row: int) -> str:
 
 def fingerprint(value: Any) -> str:
     """A short digest of a value, to tell repeated identical rows from conflicting ones."""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    text = _ENCODE_SORTED(value)
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 

@@ -17,8 +17,8 @@ import polars as pl
 from pipelines.errors import SourceFileError
 from pipelines.sources._cml_map import (
     DOCUMENT_LOCAL,
+    NAMES,
     as_list,
-    local,
     map_party,
     map_representative,
     roles,
@@ -85,24 +85,29 @@ class _Reader:
         self.doc_items: list[Any] = []
 
     def run(self, parse: Iterator[tuple[str, Any]]) -> None:
+        """Hand each Контрагент, Владелец, Документ and Товар over when it ends.
+
+        Every element of the file passes here twice, so names used per event are local.
+        """
         stack: list[ET.Element] = []
+        push, pop, names = stack.append, stack.pop, NAMES
         unit: ET.Element | None = None  # the Контрагент / Владелец being read
         doc: ET.Element | None = None
         for event, elem in parse:
             if event == "start":
                 if unit is None:
-                    name = local(elem.tag)
+                    name = names[elem.tag]
                     if not stack:
                         self._check_root(name)
                     elif name == "Контрагент" or (
-                        name == "Владелец" and local(stack[-1].tag) in _OWNER_PARENTS
+                        name == "Владелец" and names[stack[-1].tag] in _OWNER_PARENTS
                     ):
                         unit = elem
                     elif name == "Документ" and len(stack) == 1:
                         doc = elem
-                stack.append(elem)
+                push(elem)
                 continue
-            stack.pop()
+            pop()
             if unit is not None:
                 if elem is not unit:
                     continue  # read with its Контрагент
@@ -112,7 +117,7 @@ class _Reader:
                 self._document(doc)
                 doc = None
             elif doc is not None:
-                if local(elem.tag) != "Товар":
+                if names[elem.tag] != "Товар":
                     continue  # document fields are read when the document ends
                 if self.with_events:
                     self.doc_items.append(to_dict(elem))
