@@ -33,6 +33,8 @@ class Rule:
 
 
 _DOB = "strftime(dob, '%Y%m%d')"
+_DAY = "strftime(dob, '%m%d')"
+_CONS = "nullif(regexp_replace({}, '[aeiouy]', '', 'g'), '')"
 RULES: tuple[Rule, ...] = (
     Rule("mobile", "unnest(mobiles)", "phone"),
     Rule("landline", "unnest(lands)", "phone"),
@@ -50,6 +52,11 @@ RULES: tuple[Rule, ...] = (
     Rule("last_name_year", "lln || '|' || year(dob)", "", cap=20),
     Rule("first_name_year", "lfn || '|' || year(dob)", "", cap=20),
     Rule("name_prefix", "left(lln, 3) || '|' || left(lfn, 3)", "", cap=40),
+    # a year typed wrong, a mistyped e-mail domain, vowel typos in both names
+    Rule("last_name_day", f"lln || '|' || {_DAY}", "", cap=20),
+    Rule("first_name_day", f"lfn || '|' || {_DAY}", "", cap=20),
+    Rule("email_local", "unnest(list_filter(elocals, lambda x: length(x) >= 4))", "email", cap=10),
+    Rule("name_consonants", f"{_CONS.format('lln')} || '|' || {_CONS.format('lfn')}", "", cap=40),
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.name for rule in RULES)
 

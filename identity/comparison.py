@@ -38,7 +38,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("birth_date", ("different", "within_10y", "within_1y", "typo", "exact")),
     Comparison("phone", ("different", "shared_weak", "shared_mobile"), 2),
     Comparison("email", ("different", "shared_weak", "similar", "exact"), 3),
-    Comparison("city", ("different", "exact"), 1),
+    Comparison("city", ("different", "similar", "exact"), 2),
     Comparison("company", ("different", "name", "inn")),
 )
 NAMES: tuple[str, ...] = tuple(c.name for c in COMPARISONS)
@@ -94,6 +94,9 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
     frame = frame.with_columns(
         jw_fn=_sim(frame, c("lfn_l"), c("lfn_r"), jw, 1.0, 0.0),
         jw_ln=_sim(frame, c("lln_l"), c("lln_r"), jw, 1.0, 0.0),
+        jw_city=_sim(frame, c("city_l"), c("city_r"), jw, 1.0, 0.0),
+        jw_x1=_sim(frame, c("lfn_l"), c("lln_r"), jw, 1.0, 0.0),
+        jw_x2=_sim(frame, c("lln_l"), c("lfn_r"), jw, 1.0, 0.0),
         dl_el=_sim(frame, c("elocals_l").list.first(), c("elocals_r").list.first(), dl, 0, 99),
         dl_dob=_sim(
             frame, c("dob_l").dt.strftime("%Y%m%d"), c("dob_r").dt.strftime("%Y%m%d"), dl, 0, 99
@@ -120,6 +123,8 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
     )
     swapped = (c("lfn_l") == c("lln_r")) & (c("lln_l") == c("lfn_r"))
     full = c("full_first_l") & c("full_first_r")
+    # names typed into each other's column, one of them mistyped: «Смирнов Олег» / «Олег Смирнав»
+    swapped_typo = (c("jw_x1") >= NAME_TYPO) & (c("jw_x2") >= NAME_TYPO)
     days = (c("dob_l") - c("dob_r")).dt.total_days().abs()
     dm_swap = (
         (c("dob_l").dt.year() == c("dob_r").dt.year())
@@ -136,14 +141,14 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
             ((c("fn_l") == c("fn_r")) & full, 5),
             (swapped, 5),
             (c("fn_alts_l").list.set_intersection(c("fn_alts_r")).list.len() > 0, 4),
-            (full & ((c("jw_fn") >= NAME_TYPO) | prefix), 3),
+            (full & ((c("jw_fn") >= NAME_TYPO) | prefix | swapped_typo), 3),
             (full & (c("jw_fn") >= NAME_SIMILAR), 2),
             ((c("fi_l") == c("fi_r")) & ~full, 1),
             null=c("fi_l").is_null() | c("fi_r").is_null() | company,
         ),
         last_name=_lvl(
             ((c("ln_l") == c("ln_r")) | (c("lln_l") == c("lln_r")) | swapped, 3),
-            (c("jw_ln") >= NAME_TYPO, 2),
+            ((c("jw_ln") >= NAME_TYPO) | swapped_typo, 2),
             (c("jw_ln") >= NAME_SIMILAR, 1),
             null=c("lln_l").is_null() | c("lln_r").is_null() | company,
         ),
@@ -172,7 +177,9 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
             null=(c("emails_l").list.len() == 0) | (c("emails_r").list.len() == 0),
         ),
         city=_lvl(
-            (c("city_l") == c("city_r"), 1), null=c("city_l").is_null() | c("city_r").is_null()
+            (c("city_l") == c("city_r"), 2),
+            (c("jw_city") >= NAME_SIMILAR, 1),  # «Londno» / «London»: typed by hand
+            null=c("city_l").is_null() | c("city_r").is_null(),
         ),
         company=_lvl(
             (c("inn_l") == c("inn_r"), 2),
