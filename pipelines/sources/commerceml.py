@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.errors import SourceFileError
+from pipelines.sources import _cml_parallel
 from pipelines.sources._cml_map import (
     DOCUMENT_LOCAL,
     NAMES,
@@ -54,7 +55,9 @@ def events(file: SourceFile) -> pl.DataFrame:
 def read_with_events(
     file: SourceFile, *, with_events: bool = True
 ) -> tuple[ReadResult, pl.DataFrame]:
-    """Records and events in one pass over the file."""
+    """Records and events in one pass over the file (two halves at once for large files)."""
+    if (halves := _cml_parallel.read_parallel(file, with_events)) is not None:
+        return halves
     reader = _Reader(file, with_events)
     try:
         with file.path.open("rb") as raw:
@@ -83,6 +86,7 @@ class _Reader:
         self.counts = {"company": 0, "person": 0, "representative": 0, "document": 0}
         self.doc_parties: list[tuple[str, list[str]]] = []
         self.doc_items: list[Any] = []
+        self.local_ids = 0  # ids made from row or document numbers (position-dependent)
 
     def run(self, parse: Iterator[tuple[str, Any]]) -> None:
         """Hand each Контрагент, Владелец, Документ and Товар over when it ends.
@@ -143,6 +147,8 @@ class _Reader:
         row = self._next_row()
         party = to_dict(elem)
         native = text(party.get("Ид")) if isinstance(party, dict) else None
+        if native is None:
+            self.local_ids += 1
         rid = native or fallback_id(self.file, row)
         if in_document and isinstance(party, dict):
             self.doc_parties.append((rid, roles(party)))
@@ -179,6 +185,8 @@ class _Reader:
         native = text(rep.get("Ид")) if isinstance(rep, dict) else None
         if native is None and isinstance(nested, dict):
             native = text(nested.get("Ид"))
+        if native is None:
+            self.local_ids += 1
         rid = native or fallback_id(self.file, row)
         if not isinstance(rep, dict) or not any(k != "Ид" and v for k, v in rep.items()):
             self._reject(rid, row, "empty_record", "Представитель has no fields", rep)
@@ -213,6 +221,7 @@ class _Reader:
     def _order(self, doc: Any) -> dict[str, Any]:
         fields: dict[str, Any] = dict(doc) if isinstance(doc, dict) else {}
         native = text(fields.pop("Ид", None))
+        self.local_ids += native is None
         buyer = _buyer(self.doc_parties)
         status = None
         box = fields.get("ЗначенияРеквизитов")
