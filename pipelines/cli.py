@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from pipelines import logs
+from pipelines.cli_common import WorkspaceOption, console, fail, out
 from pipelines.commands import register_all
 from pipelines.config import CONFIG_FILE
 from pipelines.errors import SvodError
@@ -25,23 +24,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-out = Console()
-
-WorkspaceOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="Workspace folder with svod.toml, inbox/, lake/ (default: $SVOD_WORKSPACE or data/).",
-        show_default=False,
-    ),
-]
-
-
-def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code=1)
 
 
 def _summary_table(run: dict[str, Any]) -> Table:
@@ -104,7 +86,7 @@ def run(
     logs.configure(logging.INFO, json_lines=log_json)
     root = workspace or default_workspace_path()
     if (limit is not None or sample is not None) and not dry_run:
-        _fail("--limit and --sample go with --dry-run")
+        fail("--limit and --sample go with --dry-run")
     scratch = None
     try:
         with console.status("Running Svod: ingest → stage → resolve → publish …"):
@@ -115,8 +97,7 @@ def run(
             else:
                 outcome = run_pipeline(root, verbose=verbose)
     except SvodError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc))
     where = scratch or root
     if outcome.run is None or not outcome.success:
         after = (
@@ -126,8 +107,7 @@ def run(
         )
         report = where / "lake" / "reports" / outcome.run_id / "quality.html"
         seen = f" Quality report: {report}" if report.is_file() else ""
-        _fail(f"run {outcome.run_id} failed: {outcome.failure}. {after}{seen}")
-        return
+        fail(f"run {outcome.run_id} failed: {outcome.failure}. {after}{seen}")
     for f in outcome.run.get("files") or []:
         if f["status"] == "failed":
             console.print(f"[yellow]warning:[/] {f['error']}", highlight=False)

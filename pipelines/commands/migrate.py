@@ -10,29 +10,11 @@ from typing import Annotated
 
 import duckdb
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from pipelines.cli_common import WorkspaceOption, fail, out
 from pipelines.errors import SvodError
 from pipelines.workspace import Workspace, default_workspace_path
-
-console = Console(stderr=True)
-out = Console()
-
-WorkspaceOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="Workspace folder (default: $SVOD_WORKSPACE or data/).",
-        show_default=False,
-    ),
-]
-
-
-def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code=1)
 
 
 def _open(workspace: Path | None) -> Workspace:
@@ -56,8 +38,7 @@ def verify(
         use_seed = seed if seed is not None else int(datetime.now(UTC).timestamp())
         frame = verification_sample(ws, sample, use_seed)
     except SvodError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = write_csv(frame, csv or ws.lake / "reports" / f"verify-{stamp}.csv")
     table = Table(title=f"{frame.height} records and their profiles (seed {use_seed})")
@@ -86,7 +67,7 @@ def snapshots(workspace: WorkspaceOption = None) -> None:
 
     ws = _open(workspace)
     if not ws.warehouse.exists():
-        _fail(f"nothing published in {ws.root} yet; run 'svod run' first")
+        fail(f"nothing published in {ws.root} yet; run 'svod run' first")
     with duckdb.connect(str(ws.warehouse), read_only=True) as con:
         frame = list_snapshots(con)
     if frame.is_empty():
@@ -124,15 +105,14 @@ def rollback(
     try:
         ws = _open(workspace)
         if not ws.warehouse.exists():
-            _fail(f"nothing published in {ws.root} yet")
+            fail(f"nothing published in {ws.root} yet")
         with ws.lock():
             with duckdb.connect(str(ws.warehouse)) as con:
                 done = do_rollback(con, ws.published_dir, snapshot)
                 keep, since = batches_at_snapshot(con, done.restored)
             retired = roll_back_batches(ws, keep, since, f"rolled back to snapshot {done.restored}")
     except SvodError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc))
     for relpath in retired:
         out.print(f"undone: {relpath} (it stays skipped until the file changes)")
     out.print(
@@ -154,8 +134,7 @@ def backup(
     try:
         info = do_backup(workspace or default_workspace_path(), target)
     except SvodError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc))
     out.print(f"Backup written to {info.folder}: {info.files} files, {info.bytes / 1e6:.1f} MB")
 
 
@@ -169,8 +148,7 @@ def restore(
     try:
         info = do_restore(workspace or default_workspace_path(), source)
     except SvodError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc))
     out.print(f"Restored {info.files} files from {info.folder}")
 
 
@@ -187,8 +165,7 @@ def report(
         run_id, html = latest_quality_run(ws, run)
         rows = summary_rows(ws, run_id)
     except SvodError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc))
     table = Table(title=f"Quality checks of run {run_id}")
     for col in ("layer", "check", "source", "result", "observed", "limit"):
         table.add_column(col)
