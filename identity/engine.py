@@ -155,7 +155,6 @@ def _resolve(
 ) -> Resolution:
     features = record_features(staged)
     features, guards = identifier_guards(features, settings)
-    keys = features.get_column("record_key")
     blocking = block(con, features, settings)
     pairs = blocking.pairs
     tf = frozen.tf if frozen else tf_tables(features)
@@ -176,18 +175,9 @@ def _resolve(
     if not dob_guard:
         log.info("birth-date conflicts not enforced: this data's birth dates are noisy")
     weights, scored = score_pairs(pairs, levels, model, dob_guard=dob_guard)
-    must, cannot = overrides.rid_pairs(keys)
-    label, decisions = cluster_records(
-        features.height,
-        scored.select("rid_l", "rid_r", "probability", "conflict", "forced"),
-        _attributes(features, settings, dob_guard=dob_guard),
-        link_threshold=settings.link_threshold,
-        cluster_threshold=settings.cluster_threshold,
-        must=must,
-        cannot=cannot,
+    evidence, assignments = cluster_and_explain(
+        features, scored, levels, weights, settings, overrides, dob_guard=dob_guard
     )
-    evidence = _evidence(scored, levels, weights, decisions, keys, settings)
-    assignments = _assignments(features, label, decisions, scored)
     guards = with_skipped_keys(guards, blocking.skipped)
     log.info(
         "resolved",
@@ -195,10 +185,37 @@ def _resolve(
             "records": features.height,
             "pairs": pairs.height,
             "clusters": int(assignments.get_column("cluster_key").n_unique()),
-            "rejected": int((decisions.get_column("decision") == "rejected").sum()),
+            "rejected": int((evidence.get_column("decision") == "rejected").sum()),
         },
     )
     return Resolution(assignments, guards, evidence, blocking.stats, model, tf)
+
+
+def cluster_and_explain(
+    records: pl.DataFrame,
+    scored: pl.DataFrame,
+    levels: pl.DataFrame,
+    weights: pl.DataFrame,
+    settings: EngineSettings,
+    overrides: Overrides,
+    *,
+    dob_guard: bool,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cluster the scored pairs of ``records`` (steward overrides win); return the evidence of
+    every decision and the record → cluster assignments. Shared by full and incremental runs."""
+    keys = records.get_column("record_key")
+    must, cannot = overrides.rid_pairs(keys)
+    label, decisions = cluster_records(
+        records.height,
+        scored.select("rid_l", "rid_r", "probability", "conflict", "forced"),
+        _attributes(records, settings, dob_guard=dob_guard),
+        link_threshold=settings.link_threshold,
+        cluster_threshold=settings.cluster_threshold,
+        must=must,
+        cannot=cannot,
+    )
+    evidence = _evidence(scored, levels, weights, decisions, keys, settings)
+    return evidence, _assignments(records, label, decisions, scored)
 
 
 def with_skipped_keys(guards: pl.DataFrame, skipped: pl.DataFrame) -> pl.DataFrame:

@@ -21,14 +21,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from identity.blocking import block
-from identity.clustering import cluster_records
 from identity.comparison import compare
 from identity.engine import (
     Frozen,
     Resolution,
-    _assignments,
-    _attributes,
     _evidence,
+    cluster_and_explain,
     dob_reliable,
     score_pairs,
     with_skipped_keys,
@@ -169,18 +167,9 @@ def _rebuild(
         rid=pl.int_range(0, len(focus), dtype=pl.UInt32)
     )
     keys = part.get_column("record_key")
-    must, cannot = overrides.rid_pairs(keys)
-    label, decisions = cluster_records(
-        part.height,
-        scored.select("rid_l", "rid_r", "probability", "conflict", "forced"),
-        _attributes(part, settings, dob_guard=dob_guard),
-        link_threshold=settings.link_threshold,
-        cluster_threshold=settings.cluster_threshold,
-        must=must,
-        cannot=cannot,
+    evidence, rebuilt = cluster_and_explain(
+        part, scored, levels, weights, settings, overrides, dob_guard=dob_guard
     )
-    evidence = _evidence(scored, levels, weights, decisions, keys, settings)
-    rebuilt = _assignments(part, label, decisions, scored)
     inside = keys.implode()
     kept = previous.assignments.filter(~pl.col("record_key").is_in(inside))
     moved = features.get_column("record_key").gather(dirty).implode()
