@@ -47,11 +47,6 @@ def read(file: SourceFile) -> ReadResult:
     return read_with_events(file, with_events=False)[0]
 
 
-def events(file: SourceFile) -> pl.DataFrame:
-    """One ``order`` event per ``Документ``, tied to its buyer's record."""
-    return read_with_events(file)[1]
-
-
 def read_with_events(
     file: SourceFile, *, with_events: bool = True
 ) -> tuple[ReadResult, pl.DataFrame]:

@@ -41,11 +41,6 @@ def read(file: SourceFile) -> ReadResult:
     return read_with_events(file)[0]
 
 
-def events(file: SourceFile) -> pl.DataFrame:
-    """One ``ticket`` event per ticket or issue, tied to its requester's record."""
-    return read_with_events(file)[1]
-
-
 def read_with_events(file: SourceFile) -> tuple[ReadResult, pl.DataFrame]:
     """Records and events in one pass over the file."""
     text = read_text(file)

@@ -132,7 +132,7 @@ def test_counterparty_without_fields_is_quarantined() -> None:
 
 
 def test_documents_are_order_events_tied_to_the_buyer() -> None:
-    frame = commerceml.events(source_file(FIXTURES / "cml208_orders.xml"))
+    frame = commerceml.read_with_events(source_file(FIXTURES / "cml208_orders.xml"))[1]
     assert frame.schema == pl.Schema(EVENT_SCHEMA)
     rows = {r["event_id"]: r for r in frame.iter_rows(named=True)}
     first = rows["shop|order:order-1001"]

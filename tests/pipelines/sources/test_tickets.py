@@ -67,7 +67,7 @@ def test_zendesk_agents_are_quarantined_so_rows_reconcile() -> None:
 
 
 def test_zendesk_tickets_are_events_of_their_requester() -> None:
-    frame = tickets.events(source_file(FIXTURES / "zendesk_export.json"))
+    frame = tickets.read_with_events(source_file(FIXTURES / "zendesk_export.json"))[1]
     assert frame.schema == pl.Schema(EVENT_SCHEMA)
     first, second = rows(frame)
     assert first["event_id"] == "desk|ticket:101"

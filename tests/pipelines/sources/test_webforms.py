@@ -95,7 +95,7 @@ def test_webhook_array_quarantine_reconciles_every_element() -> None:
 
 
 def test_submissions_are_events() -> None:
-    frame = webforms.events(source_file(FIXTURES / "tilda_webhooks.json"))
+    frame = webforms.read_with_events(source_file(FIXTURES / "tilda_webhooks.json"))[1]
     assert frame.schema == pl.Schema(EVENT_SCHEMA)
     first, second, third, _ = rows(frame)
     assert first["event_type"] == "form_submission"
