@@ -27,6 +27,25 @@ def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def published_template(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample workspace after one successful run; copy it before writing into it."""
+    from dagster_project.runner import run_pipeline  # Dagster only for tests that need it
+
+    root = tmp_path_factory.mktemp("published") / "ws"
+    shutil.copytree(sample_template, root)
+    assert run_pipeline(root).success
+    return root
+
+
+@pytest.fixture
+def published(published_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the published sample workspace for one test."""
+    root = tmp_path / "ws"
+    shutil.copytree(published_template, root)
+    return root
+
+
 @pytest.fixture
 def workspace(sample_template: Path, tmp_path: Path) -> Iterator[Path]:
     """A fresh copy of the sample workspace for one test."""

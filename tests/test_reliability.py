@@ -3,7 +3,6 @@ they were; re-running the same batch changes nothing."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -12,22 +11,6 @@ import pytest
 
 from dagster_project.runner import run_pipeline
 from pipelines.warehouse import PUBLISHED_TABLES
-
-
-@pytest.fixture(scope="module")
-def published_template(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample workspace after one successful run (copy before writing)."""
-    root = tmp_path_factory.mktemp("published") / "ws"
-    shutil.copytree(sample_template, root)
-    assert run_pipeline(root).success
-    return root
-
-
-@pytest.fixture
-def published(published_template: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    shutil.copytree(published_template, root)
-    return root
 
 
 def state(root: Path) -> dict[str, pl.DataFrame]:

@@ -9,28 +9,12 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 from typer.testing import CliRunner
 
 from dagster_project.runner import run_pipeline
 from pipelines.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def published_template(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("migration") / "ws"
-    shutil.copytree(sample_template, root)
-    assert run_pipeline(root).success
-    return root
-
-
-@pytest.fixture
-def published(published_template: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    shutil.copytree(published_template, root)
-    return root
 
 
 def cli(*args: str, code: int = 0) -> str:
