@@ -132,9 +132,51 @@ def write_benchmark_xlsx(path: Path, records: int, seed: int = 7) -> int:
     return records
 
 
-def write_benchmark_commerceml(path: Path, target_bytes: int, seed: int = 7) -> int:
-    """Orders until the file reaches ``target_bytes``; returns contact records (distinct `Ид`)."""
+class _FarOrders:
+    """Orders of counterparties met anywhere earlier in the file (regular customers).
+
+    A uniform sample of the counterparties written so far is kept (reservoir, bounded memory);
+    its own random stream leaves the file unchanged when the share is 0.
+    """
+
+    def __init__(self, seed: int, share: float, keep: int = 4096) -> None:
+        if not 0 <= share < 1:
+            raise ValueError(f"far_repeats must be in [0, 1), not {share}")
+        self.rng = random.Random(f"svod-bench-cml-far:{seed}")
+        self.per_order = share / (1 - share)  # far orders per nearby one
+        self.keep, self.pool, self.seen = keep, list[str](), 0
+
+    def count(self) -> int:
+        """How many far orders follow one nearby order."""
+        if not self.per_order:
+            return 0
+        whole = int(self.per_order)
+        return whole + (self.rng.random() < self.per_order - whole)
+
+    def pick(self) -> str | None:
+        return self.rng.choice(self.pool) if self.pool else None
+
+    def remember(self, xml: str) -> None:
+        if not self.per_order:
+            return
+        self.seen += 1
+        if len(self.pool) < self.keep:
+            self.pool.append(xml)
+        elif (slot := self.rng.randrange(self.seen)) < self.keep:
+            self.pool[slot] = xml
+
+
+def write_benchmark_commerceml(
+    path: Path, target_bytes: int, seed: int = 7, *, far_repeats: float = 0.0
+) -> int:
+    """Orders until the file reaches ``target_bytes``; returns contact records (distinct `Ид`).
+
+    A counterparty places one to three orders in a row. ``far_repeats`` is the share of orders
+    placed instead by a counterparty from anywhere earlier in the file, as a regular customer
+    does all year in a real 1C export (same Ид, same content).
+    """
     rng = random.Random(f"svod-bench-cml:{seed}")
+    far = _FarOrders(seed, far_repeats)
     rel, number, written = path.name, 0, 0
     first = date(2024, 1, 10).toordinal()
     with CmlWriter(path) as out, TruthWriter(truth_path(path)) as truth_out:
@@ -162,6 +204,12 @@ def write_benchmark_commerceml(path: Path, target_bytes: int, seed: int = 7) -> 
                     number += 1
                     day = date.fromordinal(first + rng.randrange(537))
                     out.document(rng, number, day, xml, seed)
+                    for _ in range(far.count()):
+                        if (earlier := far.pick()) is not None:
+                            number += 1
+                            day = date.fromordinal(first + far.rng.randrange(537))
+                            out.document(far.rng, number, day, earlier, seed)
+                far.remember(xml)
                 for truth in truths:
                     truth_out.write(truth)
                 written += len(truths)

@@ -158,6 +158,12 @@ def is_company(party: dict[str, Any], declared: str | None) -> bool:
     )
 
 
+def party_kind(party: dict[str, Any]) -> str:
+    """``entity_kind`` :func:`map_party` would give (for contact persons of an unmapped repeat)."""
+    fields = dict(party)
+    return ENTITY_COMPANY if is_company(fields, flatten_requisites(fields)) else ENTITY_PERSON
+
+
 def _pop(fields: dict[str, Any], *keys: str) -> str | None:
     """First leaf value among ``keys``, removed from ``fields``; structured values stay."""
     for key in keys:

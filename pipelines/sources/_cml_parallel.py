@@ -1,12 +1,14 @@
 """Reading a large CommerceML 2.x file as two halves on two cores (issue 3: ingest ≥ 20 MB/s).
 
-The file is cut just after a ``</Документ>`` near its middle. The first half gets the closing root
-tag, the second the bytes up to the end of the root start tag, so each is a document of its own;
-the first is read here, the second at the same time by a fresh interpreter (not fork: polars is
-threaded) that leaves its frames as Arrow IPC files. The halves are then joined as one pass would
-have read them. A cut inside a nested element makes a half ill-formed, so it cannot go unnoticed.
-Anything unexpected gives None and the caller reads the file in one pass, which also reports errors
-exactly; an Ид of the second half already read in the first makes this process re-read that half.
+The file is cut just after a ``</Документ>`` a little past its middle. The first half gets the
+closing root tag, the second the bytes up to the end of the root start tag, so each is a document
+of its own; the first is read here, the second at the same time by a fresh interpreter (not fork:
+polars is threaded) that leaves its frames and its Ид log in a temporary folder. The halves are
+then joined as one pass would have read them. A cut inside a nested element makes a half
+ill-formed, so it cannot go unnoticed. Anything unexpected gives None and the caller reads the
+file in one pass, which also reports errors exactly. Ид repeated across the cut are settled by
+:mod:`._cml_merge`; only a file whose records lack an Ид (ids then come from positions) makes
+this process read the second half itself.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 import polars as pl
 
 from pipelines.errors import SourceFileError
+from pipelines.sources._cml_merge import Half, Log, join
 from pipelines.sources._cml_stream import HtmlEntities, declared_encoding
-from pipelines.sources._common import duplicate_item
 from pipelines.sources.base import ReadResult, SourceFile, quarantine_rows
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 
 #: Files at least this large are read in two processes; tests lower it.
 THRESHOLD_BYTES = 64 * 1024 * 1024
+#: Where the cut goes: the worker also starts Python and logs its Ид checks, so it reads less.
+FIRST_SHARE = 0.55
 _HEAD = 64 * 1024
 _WINDOW = 16 * 1024 * 1024
 _SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
@@ -82,7 +86,8 @@ class Chunk:
 
 
 def plan(path: Path, near: int | None = None) -> Plan | None:
-    """The cut after ``near`` (the middle) of a CommerceML 2.x file; None when it cannot be cut."""
+    """The cut after ``near`` (default: :data:`FIRST_SHARE` of the file) of a CommerceML 2.x
+    file; None when it cannot be cut."""
     size = path.stat().st_size
     encoding = declared_encoding(path)
     try:
@@ -99,7 +104,7 @@ def plan(path: Path, near: int | None = None) -> Plan | None:
         root = _START.match(head, pos + len(head[pos:]) - len(head[pos:].lstrip()))
         if root is None or root.group(1).rpartition(b":")[2] != root_name:
             return None
-        middle = max(size // 2 if near is None else near, root.end())
+        middle = max(int(size * FIRST_SHARE) if near is None else near, root.end())
         fh.seek(middle)
         window = fh.read(_WINDOW)
     found = re.search(rb"</(?:[^\s<>/:]+:)?" + re.escape(doc_name) + rb"\s*>", window)
@@ -109,10 +114,14 @@ def plan(path: Path, near: int | None = None) -> Plan | None:
 
 
 def read_parallel(
-    file: SourceFile, with_events: bool, near: int | None = None
+    file: SourceFile, with_events: bool, near: int | None = None, threshold: int | None = None
 ) -> tuple[ReadResult, pl.DataFrame] | None:
-    """Both halves read at once and joined; None when the caller should read in one pass."""
-    if file.path.stat().st_size < THRESHOLD_BYTES or (cut := plan(file.path, near)) is None:
+    """Both halves read at once and joined; None when the caller should read in one pass.
+
+    ``threshold`` (default :data:`THRESHOLD_BYTES`) is the smallest file size cut in two.
+    """
+    limit = THRESHOLD_BYTES if threshold is None else threshold
+    if file.path.stat().st_size < limit or (cut := plan(file.path, near)) is None:
         return None
     from pipelines.sources.commerceml import _Reader  # commerceml imports this module
 
@@ -135,18 +144,23 @@ def read_parallel(
                 worker.kill()
                 worker.wait()
         meta: dict[str, Any] = pickle.loads((out / "meta.pickle").read_bytes())
-        second = pl.read_ipc(out / "records.arrow")
-        events = pl.read_ipc(out / "events.arrow")
-    first = reader.records.frame()
-    if meta["local_ids"] or not set(first["source_record_id"]).isdisjoint(
-        second["source_record_id"]
-    ):
-        # ids shared with the first half, or ids made from row numbers: read on here instead
-        del first, second, events
-        if not _run(reader, file.path, (cut.split, cut.size), (cut.header, b"")):
-            return None
-        return _result(reader, reader.records.frame(), reader.events.frame())
-    return _join(reader, meta, first, (second, events))
+        if not meta["local_ids"]:
+            half = Half(
+                records=pl.read_ipc(out / "records.arrow"),
+                events=pl.read_ipc(out / "events.arrow"),
+                meta=meta,
+                log=pickle.loads((out / "log.pickle").read_bytes()),
+                raw_path=out / "raw.pickles",
+            )
+            first, offset = reader.records.frame(), reader.row
+            second = join(reader.seen, reader.counts, reader.quarantine, half, offset)
+            records = pl.concat([first, second], how="vertical", rechunk=False)
+            events = pl.concat([reader.events.frame(), half.events], rechunk=False)
+            return _result(reader, records, events)
+    # ids made from row or document numbers (no Ид in the file): read the second half here
+    if not _run(reader, file.path, (cut.split, cut.size), (cut.header, b"")):
+        return None
+    return _result(reader, reader.records.frame(), reader.events.frame())
 
 
 def _run(reader: _Reader, path: Path, span: tuple[int, int], ends: tuple[bytes, bytes]) -> bool:
@@ -158,31 +172,6 @@ def _run(reader: _Reader, path: Path, span: tuple[int, int], ends: tuple[bytes, 
     return True
 
 
-def _join(
-    reader: _Reader,
-    meta: dict[str, Any],
-    first: pl.DataFrame,
-    frames: tuple[pl.DataFrame, pl.DataFrame],
-) -> tuple[ReadResult, pl.DataFrame]:
-    """The second half's output renumbered after the first's, as if read in one pass."""
-    second, events = frames
-    offset = reader.row
-    for key, value in meta["counts"].items():
-        reader.counts[key] += value
-    reader.dedupe.repeats += meta["repeats"]
-    for item in meta["quarantine"]:
-        rid, row = item["source_record_id"], item["source_row"] + offset
-        if item["reason"] == "duplicate_id":
-            head = f"id {rid!r} was already read at row "
-            seen = int(str(item["detail"])[len(head) :].split(" ", 1)[0])
-            item = duplicate_item(rid, row, seen + offset, item["raw"])
-        reader.quarantine.append({**item, "source_row": row})
-    dtype = second.schema["source_row"]
-    second = second.with_columns((pl.col("source_row") + offset).cast(dtype))
-    records = pl.concat([first, second], how="vertical", rechunk=False)
-    return _result(reader, records, pl.concat([reader.events.frame(), events], rechunk=False))
-
-
 def _result(
     reader: _Reader, records: pl.DataFrame, events: pl.DataFrame
 ) -> tuple[ReadResult, pl.DataFrame]:
@@ -191,21 +180,19 @@ def _result(
 
 
 def _worker(folder: Path) -> None:
-    """Read the second half; leave frames and counts in ``folder`` (nothing on any error)."""
+    """Read the second half; leave frames, counts, the Ид log in ``folder`` (nothing on error)."""
     from pipelines.sources.commerceml import _Reader
 
     file, with_events, cut = pickle.loads((folder / "job.pickle").read_bytes())
     reader = _Reader(file, with_events)
-    if not _run(reader, file.path, (cut.split, cut.size), (cut.header, b"")):
-        return
+    with (folder / "raw.pickles").open("wb", buffering=1 << 20) as raw:
+        reader.log = Log(raw)
+        if not _run(reader, file.path, (cut.split, cut.size), (cut.header, b"")):
+            return
     reader.records.frame().write_ipc(folder / "records.arrow")
     reader.events.frame().write_ipc(folder / "events.arrow")
-    meta = {
-        "counts": reader.counts,
-        "repeats": reader.dedupe.repeats,
-        "local_ids": reader.local_ids,
-        "quarantine": reader.quarantine,
-    }
+    (folder / "log.pickle").write_bytes(pickle.dumps(reader.log.columns()))
+    meta = {"counts": reader.counts, "local_ids": reader.local_ids, "quarantine": reader.quarantine}
     (folder / "meta.pickle").write_bytes(pickle.dumps(meta))
 
 

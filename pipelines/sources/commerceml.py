@@ -22,18 +22,20 @@ from pipelines.sources._cml_map import (
     as_list,
     map_party,
     map_representative,
+    party_kind,
     roles,
     text,
     to_dict,
 )
+from pipelines.sources._cml_merge import DIFFERS, NEW, Log, Seen
 from pipelines.sources._cml_stream import HtmlEntities, parse_error
 from pipelines.sources._common import (
-    Deduper,
     FrameBuilder,
     duplicate_item,
     event_id,
     extra_json,
     fallback_id,
+    fingerprint,
 )
 from pipelines.sources.base import ReadResult, SourceFile, quarantine_rows, record_key
 
@@ -76,8 +78,9 @@ class _Reader:
         self.records = FrameBuilder(file)
         self.events = FrameBuilder(file, events=True)
         self.quarantine: list[dict[str, Any]] = []
-        self.dedupe = Deduper()
-        self.row = 0
+        self.seen = Seen()
+        self.log: Log | None = None  # set by the parallel worker: every Ид check is logged
+        self.row = 0  # every Контрагент, Владелец and Представитель element takes one
         self.counts = {"company": 0, "person": 0, "representative": 0, "document": 0}
         self.doc_parties: list[tuple[str, list[str]]] = []
         self.doc_items: list[Any] = []
@@ -138,7 +141,24 @@ class _Reader:
         self.row += 1
         return self.row
 
+    def _check(self, rid: str, content: Any, row: int, raw: Any) -> str:
+        """Whether this Ид is new, a same-content repeat or a conflicting one (quarantined)."""
+        digest = fingerprint(content)
+        status, first = self.seen.check(rid, digest, row)
+        if self.log is not None:
+            self.log.add((row, rid, digest, status), raw)
+        if status == DIFFERS:
+            self.quarantine.append(duplicate_item(rid, row, first, raw))
+        return status
+
+    def _kept(self, record: dict[str, Any], kind: str) -> None:
+        self.records.add(record)
+        self.counts[kind] += 1
+        if self.log is not None:
+            self.log.kept(kind)
+
     def _party(self, elem: ET.Element, *, in_document: bool) -> None:
+        """A Контрагент or Владелец; its Представители are read whether it is kept or not."""
         row = self._next_row()
         party = to_dict(elem)
         native = text(party.get("Ид")) if isinstance(party, dict) else None
@@ -155,25 +175,24 @@ class _Reader:
         if not any(v is not None for v in content.values()):
             self._reject(rid, row, "empty_record", "Контрагент has no fields besides its Ид", party)
             return
-        status, first = self.dedupe.check(rid, content, row)
-        if status == "same":
-            return
-        if status == "differs":
-            self.quarantine.append(duplicate_item(rid, row, first, party))
-            return
-        fields = dict(content)
-        box = fields.pop("Представители", None)
-        for key in DOCUMENT_LOCAL:  # roles of the first occurrence are kept for reference
-            if key in party:
-                fields[key] = party[key]
-        record = map_party(fields, rid, row)
-        self.records.add(record)
-        self.counts[str(record["entity_kind"])] += 1
-        reps = as_list(box.get("Представитель")) if isinstance(box, dict) else []
-        for rep in reps:
-            self._representative(rep, content, (rid, str(record["entity_kind"])))
+        kind = None
+        if self._check(rid, content, row, party) == NEW:
+            fields = dict(content)
+            fields.pop("Представители", None)
+            for key in DOCUMENT_LOCAL:  # roles of the first occurrence are kept for reference
+                if key in party:
+                    fields[key] = party[key]
+            record = map_party(fields, rid, row)
+            kind = str(record["entity_kind"])
+            self._kept(record, kind)
+        box = content.get("Представители")
+        for rep in as_list(box.get("Представитель")) if isinstance(box, dict) else []:
+            self._representative(rep, content, (rid, kind))
 
-    def _representative(self, rep: Any, parent: dict[str, Any], link: tuple[str, str]) -> None:
+    def _representative(
+        self, rep: Any, parent: dict[str, Any], link: tuple[str, str | None]
+    ) -> None:
+        """A contact person; ``link`` is the parent's Ид and kind (None: not mapped, a repeat)."""
         parent_rid, parent_kind = link
         row = self._next_row()
         nested = rep.get("Контрагент") if isinstance(rep, dict) else None
@@ -186,14 +205,10 @@ class _Reader:
         if not isinstance(rep, dict) or not any(k != "Ид" and v for k, v in rep.items()):
             self._reject(rid, row, "empty_record", "Представитель has no fields", rep)
             return
-        status, first = self.dedupe.check(rid, {"rep": rep, "company_id": parent_rid}, row)
-        if status == "same":
+        if self._check(rid, {"rep": rep, "company_id": parent_rid}, row, rep) != NEW:
             return
-        if status == "differs":
-            self.quarantine.append(duplicate_item(rid, row, first, rep))
-            return
-        self.records.add(map_representative(rep, parent, parent_kind, (parent_rid, rid, row)))
-        self.counts["representative"] += 1
+        kind = parent_kind or party_kind(parent)
+        self._kept(map_representative(rep, parent, kind, (parent_rid, rid, row)), "representative")
 
     def _reject(self, rid: str, row: int, reason: str, detail: str, raw: Any) -> None:
         self.quarantine.append(
@@ -249,9 +264,9 @@ class _Reader:
             f"{c['company'] + c['person']} Контрагент records ({c['company']} companies, "
             f"{c['person']} persons) and {c['representative']} contact persons (Представитель)"
         ]
-        if self.dedupe.repeats:
+        if self.seen.repeats:
             out.append(
-                f"{self.dedupe.repeats} repeated Контрагент/Представитель entries with the same "
+                f"{self.seen.repeats} repeated Контрагент/Представитель entries with the same "
                 "Ид and content were read once"
             )
         if dup := sum(1 for q in self.quarantine if q["reason"] == "duplicate_id"):

@@ -96,7 +96,8 @@ def test_same_counterparty_in_several_documents_is_one_record() -> None:
     dup = result.quarantine.filter(pl.col("reason") == "duplicate_id")
     assert dup.height == 1
     assert dup["record_key"][0] == f"shop|{ROMASHKA}"
-    assert dup["source_row"][0] == 9
+    # rows are positions: owner ×2, Ромашка + 2 Представители ×2, 2202 + 1 → the 11th element
+    assert dup["source_row"][0] == 11
     assert "+7 (495) 777-00-00" in dup["raw"][0]
     assert "row 3" in dup["detail"][0]
 
