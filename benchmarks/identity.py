@@ -137,7 +137,9 @@ def svod_worker(staged_path: str, out_path: str) -> None:
     from identity.features import STAGED_INPUTS
 
     # what the pipeline's resolve stage reads, too: only the columns the engine uses
-    staged = pl.read_parquet(staged_path, columns=list(STAGED_INPUTS))
+    present = pl.read_parquet_schema(staged_path)
+    # a scan: the engine reads the columns it uses and drops them once it has features
+    staged = pl.scan_parquet(staged_path).select([c for c in STAGED_INPUTS if c in present])
     result = resolve(staged)
     result.assignments.select("record_key", "cluster_key").write_parquet(out_path)
 

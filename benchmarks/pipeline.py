@@ -1,23 +1,88 @@
-"""End-to-end benchmark: generate a sample workspace, run `svod run` on it, score the result.
+"""End-to-end benchmark: `svod run` on a workspace, per stage seconds and peak RSS, and scores.
 
-    python benchmarks/pipeline.py --people 20000      # by hand
-    python benchmarks/pipeline.py --small             # CI: a few hundred people
+    python -m benchmarks.pipeline --people 20000      # generate a sample workspace and run it
+    python -m benchmarks.pipeline --small             # CI: a few hundred people
+    python -m benchmarks.pipeline --inbox-from benchmarks/out/identity-gen1m --skip-rerun
+                                                      # ~1M records: an existing inbox, copied
 
-Reports generation time, pipeline wall time and peak RSS (of the `svod run` process), records,
-customers, and pairwise / B-cubed scores of the published record_links against the truth file.
+Reports generation time, pipeline wall time and peak RSS (of the `svod run` process and its
+workers), the seconds and peak RSS of every stage (from the run's ``stage finished`` log lines),
+records, customers, and pairwise / B-cubed scores of the published record_links against the
+truth file when the workspace has one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from benchmarks.common import OUT, Timer, run_measured, save
+from benchmarks.common import OUT, Timer, save
 from benchmarks.scoring import score, workspace_labels
 from pipelines.sample import write_sample_inbox
 from pipelines.workspace import write_sample_config
+
+#: Runs a command and prints [exit code, seconds, peak RSS MB of the largest descendant].
+_PROBE = (
+    "import resource,subprocess,sys,time,json;"
+    "t=time.perf_counter();r=subprocess.run(sys.argv[1:]);"
+    "print(json.dumps([r.returncode,time.perf_counter()-t,"
+    "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024]))"
+)
+
+
+def run_logged(cmd: list[str], log: Path) -> tuple[float, float, dict[str, dict[str, float]]]:
+    """Run ``cmd`` (a `svod run --log-json`); return seconds, peak RSS MB and per-stage figures."""
+    with log.open("w", encoding="utf-8") as err:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, *cmd],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            check=False,
+        )
+    code, seconds, rss = json.loads(done.stdout.strip().splitlines()[-1])
+    if code != 0:
+        raise RuntimeError(f"{cmd} failed ({code}); see {log}")
+    stages: dict[str, dict[str, float]] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("{"):
+            continue
+        entry: dict[str, Any] = json.loads(line)
+        if entry.get("message") == "stage finished":
+            stages[entry["stage"]] = {
+                "seconds": entry["seconds"],
+                "peak_rss_mb": entry["peak_rss_mb"],
+            }
+            if entry.get("workers_peak_rss_mb"):
+                stages[entry["stage"]]["workers_peak_rss_mb"] = entry["workers_peak_rss_mb"]
+    return float(seconds), float(rss), stages
+
+
+def prepare(args: argparse.Namespace, root: Path) -> dict[str, Any]:
+    """A fresh workspace at ``root``: generated, or a copy of another workspace's inbox."""
+    shutil.rmtree(root, ignore_errors=True)
+    if args.inbox_from is not None:
+        source: Path = args.inbox_from
+        root.mkdir(parents=True)
+        shutil.copy2(source / "svod.toml", root / "svod.toml")
+        shutil.copytree(source / "inbox", root / "inbox")
+        if (source / "truth").is_dir():
+            shutil.copytree(source / "truth", root / "truth")
+        return {"inbox_from": str(source)}
+    write_sample_config(root)
+    people = 300 if args.small else args.people
+    with Timer() as gen:
+        summary = write_sample_inbox(root, people=people, seed=42)
+    return {
+        "people": summary.people,
+        "records_written": summary.records,
+        "generate_seconds": round(gen.seconds, 2),
+    }
 
 
 def main() -> None:
@@ -27,33 +92,33 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--small", action="store_true", help="300 people (CI mode)")
     parser.add_argument("--workspace", type=Path, default=OUT / "pipeline-ws")
+    parser.add_argument(
+        "--inbox-from", type=Path, help="copy svod.toml, inbox/ (and truth/) of this workspace"
+    )
+    parser.add_argument("--skip-rerun", action="store_true", help="no second, unchanged run")
+    parser.add_argument("--name", help="result file name (default: pipeline[-small|-inbox])")
     args = parser.parse_args()
-    people = 300 if args.small else args.people
     root: Path = args.workspace
-    shutil.rmtree(root, ignore_errors=True)
-    write_sample_config(root)
-    with Timer() as gen:
-        summary = write_sample_inbox(root, people=people, seed=42)
+    result = prepare(args, root)
     svod = str(Path(sys.executable).with_name("svod"))
-    seconds, rss = run_measured([svod, "run", "--workspace", str(root)])
-    rerun_seconds, _ = run_measured([svod, "run", "--workspace", str(root)])
-    scores = score(workspace_labels(root))
-    save(
-        "pipeline-small" if args.small else "pipeline",
-        {
-            "people": summary.people,
-            "records_written": summary.records,
-            "generate_seconds": round(gen.seconds, 2),
-            "pipeline_seconds": round(seconds, 2),
-            "pipeline_peak_rss_mb": round(rss, 1),
-            "rerun_unchanged_seconds": round(rerun_seconds, 2),
+    cmd = [svod, "run", "--workspace", str(root), "--log-json"]
+    seconds, rss, stages = run_logged(cmd, root / "run.log")
+    result |= {"pipeline_seconds": round(seconds, 2), "pipeline_peak_rss_mb": round(rss, 1)}
+    result["stages"] = stages
+    if not args.skip_rerun:
+        rerun_seconds, _, _ = run_logged(cmd, root / "rerun.log")
+        result["rerun_unchanged_seconds"] = round(rerun_seconds, 2)
+    if (root / "truth").is_dir():
+        scores = score(workspace_labels(root))
+        result |= {
             "scored_records": scores.records,
             "pairwise_precision": round(scores.pairwise_precision, 4),
             "pairwise_recall": round(scores.pairwise_recall, 4),
             "pairwise_f1": round(scores.pairwise_f1, 4),
             "bcubed_f1": round(scores.bcubed_f1, 4),
-        },
-    )
+        }
+    default = "pipeline-small" if args.small else "pipeline"
+    save(args.name or (default + ("-inbox" if args.inbox_from else "")), result)
 
 
 if __name__ == "__main__":

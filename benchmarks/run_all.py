@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["pipeline.py", "ingest.py", "lookup.py", "identity.py", "normalize.py"]
+BENCHMARKS = [
+    "pipeline.py",
+    "ingest.py",
+    "lookup.py",
+    "identity.py",
+    "incremental.py",
+    "normalize.py",
+]
 
 
 def main() -> None:

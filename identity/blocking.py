@@ -34,6 +34,7 @@ class Rule:
 
 _DOB = "strftime(dob, '%Y%m%d')"
 _DAY = "strftime(dob, '%m%d')"
+_DOMAIN = "lambda x: split_part(x, '@', 2)"
 _CONS = "nullif(regexp_replace({}, '[aeiouy]', '', 'g'), '')"
 RULES: tuple[Rule, ...] = (
     Rule("mobile", "unnest(mobiles)", "phone"),
@@ -56,7 +57,11 @@ RULES: tuple[Rule, ...] = (
     Rule("last_name_day", f"lln || '|' || {_DAY}", "", cap=20),
     Rule("first_name_day", f"lfn || '|' || {_DAY}", "", cap=20),
     Rule("email_local", "unnest(list_filter(elocals, lambda x: length(x) >= 4))", "email", cap=10),
+    # a personal or small-office domain; free mail and big offices go over the cap
+    Rule("email_domain", f"unnest(list_transform(emails, {_DOMAIN}))", "email", cap=20),
     Rule("name_consonants", f"{_CONS.format('lln')} || '|' || {_CONS.format('lfn')}", "", cap=40),
+    Rule("snils", "snils", ""),
+    Rule("passport", "passport", ""),
 )
 RULE_NAMES: tuple[str, ...] = tuple(rule.name for rule in RULES)
 
@@ -84,6 +89,13 @@ def block_keys_sql(rules: list[tuple[int, Rule]], settings: EngineSettings) -> s
     return f"CREATE OR REPLACE TEMP TABLE block_keys AS\n{body}"
 
 
+def keys_copy_sql(path: str, table: str = "block_keys") -> str:
+    """COPY block keys to a Parquet file (a path cannot be a bound parameter)."""
+    quoted = path.replace("'", "''")
+    # the table is one of ours and the path is quoted: no user value reaches the SQL unescaped
+    return f"COPY (SELECT rid, rule, cap, key FROM {table}) TO '{quoted}' (FORMAT parquet)"  # noqa: S608
+
+
 def rule_stats_sql() -> str:
     return static_sql("rule_stats")
 
@@ -109,6 +121,7 @@ def block(
     *,
     focus: pl.Series | None = None,
     within: bool = False,
+    keys_out: str | None = None,
 ) -> Blocking:
     """Generate candidate pairs; refuse any rule producing more than the configured bound.
 
@@ -147,6 +160,8 @@ def block(
             sql = static_sql("within_pairs" if within else "focus_pairs")
             pairs = query(con, "focus_pairs", sql).cast({"rid_l": pl.UInt32, "rid_r": pl.UInt32})
             crossed = query(con, "crossed_keys", static_sql("crossed_keys")).get_column("rid")
+        if keys_out is not None:  # kept for the next incremental run (identity/store.py)
+            execute(con, "keys_out", keys_copy_sql(keys_out))
     finally:
         execute(con, "cleanup", "DROP TABLE IF EXISTS block_keys; DROP TABLE IF EXISTS block_sizes")
         con.unregister("features")

@@ -4,7 +4,7 @@ Not bare connected components: candidate links are grouped into components first
 scipy), and a component is accepted whole only when every scored pair inside it is consistent
 (no hard conflict, none below ``cluster_threshold``). Any other component is rebuilt greedily,
 best link first; two clusters merge only if no record of one conflicts with a record of the other
-(birth dates, genders, company ИНН, cannot-link) and their scored pairs average at least
+(birth dates, genders, company ИНН, СНИЛС, cannot-link) and their scored pairs average at least
 ``cluster_threshold``. Every link refused is returned with its reason.
 """
 
@@ -31,6 +31,7 @@ class Attributes:
     gender: list[str | None]  # only for records with a spelled first name
     inn: list[str | None]  # only for companies
     dob_conflict_years: int
+    snils: list[str | None] | None = None  # valid СНИЛС of people (None: no record has one)
 
 
 def dob_compatible(a: date, b: date, years: int) -> bool:
@@ -52,6 +53,7 @@ class _Cluster:
     dobs: set[date] = field(default_factory=set)
     genders: set[str] = field(default_factory=set)
     inns: set[str] = field(default_factory=set)
+    snilses: set[str] = field(default_factory=set)
 
 
 class ClusterState:
@@ -81,6 +83,8 @@ class ClusterState:
                 got.genders.add(a.gender[root])  # type: ignore[arg-type]
             if a.inn[root] is not None:
                 got.inns.add(a.inn[root])  # type: ignore[arg-type]
+            if a.snils is not None and a.snils[root] is not None:
+                got.snilses.add(a.snils[root])  # type: ignore[arg-type]
             self.clusters[root] = got
         return got
 
@@ -99,6 +103,8 @@ class ClusterState:
             return CONFLICT_REASONS["gender_conflict"]
         if len(a.inns | b.inns) > 1:
             return CONFLICT_REASONS["inn_conflict"]
+        if len(a.snilses | b.snilses) > 1:
+            return CONFLICT_REASONS["snils_conflict"]
         return None
 
     def union(self, ra: int, rb: int) -> int:
@@ -109,6 +115,7 @@ class ClusterState:
         ka.dobs |= kb.dobs
         ka.genders |= kb.genders
         ka.inns |= kb.inns
+        ka.snilses |= kb.snilses
         self.parent[gone] = keep
         del self.clusters[gone]
         return keep
@@ -153,10 +160,13 @@ def cluster_records(
     ).with_columns(
         probability=pl.lit(FORCED), conflict=pl.lit(None, pl.String()), forced=pl.lit(True)
     )
-    pairs = (
-        pl.concat([pairs.select(extra.columns), extra])
-        .unique(["rid_l", "rid_r"], keep="last", maintain_order=True)
-        .with_columns(candidate=(pl.col("probability") >= link_threshold) | pl.col("forced"))
+    pairs = pairs.select(extra.columns)
+    if extra.height:  # a must-link replaces the scored pair (pairs are unique otherwise)
+        pairs = pl.concat([pairs, extra]).unique(
+            ["rid_l", "rid_r"], keep="last", maintain_order=True
+        )
+    pairs = pairs.with_columns(
+        candidate=(pl.col("probability") >= link_threshold) | pl.col("forced")
     )
     edges = pairs.filter(pl.col("candidate"))
     graph = coo_matrix(
@@ -214,7 +224,10 @@ def cluster_records(
         "rid_l", "rid_r", decision=pl.lit("linked"), reason=pl.lit(None, pl.String())
     )
     out = pl.concat([easy, decisions]).join(
-        pairs.select("rid_l", "rid_r", "probability", "forced"), on=["rid_l", "rid_r"], how="left"
+        # every decided pair lies inside one component: join the (much smaller) scored part
+        scored.select("rid_l", "rid_r", "probability", "forced"),
+        on=["rid_l", "rid_r"],
+        how="left",
     )
     return label, out.sort("rid_l", "rid_r")
 

@@ -40,6 +40,11 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("email", ("different", "shared_weak", "similar", "exact"), 3),
     Comparison("city", ("different", "similar", "exact"), 2),
     Comparison("company", ("different", "name", "inn")),
+    # a person's employer: colleagues share it, so it counts only beside a matching name
+    Comparison("employer", ("different", "name", "inn"), 1),
+    # СНИЛС is one person's for life; a passport is replaced at 20 and 45, so two different
+    # passports are "not comparable", two different valid СНИЛС a disagreement (and a conflict)
+    Comparison("national_id", ("different", "passport", "snils")),
 )
 NAMES: tuple[str, ...] = tuple(c.name for c in COMPARISONS)
 TF_VALUE: dict[str, str] = {
@@ -48,12 +53,16 @@ TF_VALUE: dict[str, str] = {
     "phone": "mobiles",
     "email": "emails",
     "city": "city",
+    "employer": "company",
 }
-FLAGS: tuple[str, ...] = ("dob_conflict", "gender_conflict", "inn_conflict", "same_inn")
+FLAGS: tuple[str, ...] = (
+    "dob_conflict", "gender_conflict", "inn_conflict", "snils_conflict", "same_inn",
+    "same_national_id",
+)  # fmt: skip
 _SIDES = (
     "kind", "fn", "lfn", "fn_alts", "fi", "full_first", "ln", "lln", "mn", "mi", "gender",
-    "dob", "mobiles", "lands", "emails", "elocals", "city", "inn", "company", "smobiles",
-    "semails",
+    "dob", "mobiles", "lands", "emails", "elocals", "efree", "ework", "city", "inn", "company",
+    "smobiles", "semails", "snils", "passport",
 )  # fmt: skip
 
 
@@ -133,6 +142,7 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
     )
     dob_typo = (c("dl_dob") <= 1) | dm_swap
     company = c("kind_l") == "company"
+    both_snils = c("snils_l").is_not_null() & c("snils_r").is_not_null()
     prefix = (pl.min_horizontal(c("lfn_l").str.len_chars(), c("lfn_r").str.len_chars()) >= 3) & (
         c("lfn_l").str.starts_with(c("lfn_r")) | c("lfn_r").str.starts_with(c("lfn_l"))
     )
@@ -167,14 +177,19 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
         phone=_lvl(
             (strong_mob.list.len() > 0, 2),
             (c("anyphone").list.len() > 0, 1),
-            null=(c("mobiles_l").list.len() + c("lands_l").list.len() == 0)
-            | (c("mobiles_r").list.len() + c("lands_r").list.len() == 0),
+            # an office line and a mobile are not two answers to one question: only two
+            # mobiles that differ count as disagreement
+            null=(c("anyphone").list.len() == 0)
+            & ((c("mobiles_l").list.len() == 0) | (c("mobiles_r").list.len() == 0)),
         ),
         email=_lvl(
             (strong_mail.list.len() > 0, 3),
             (email_typo, 2),
             (c("mail").list.len() > 0, 1),
-            null=(c("emails_l").list.len() == 0) | (c("emails_r").list.len() == 0),
+            # a work address and a personal one differ by nature: only like against like counts
+            null=(c("emails_l").list.len() == 0)
+            | (c("emails_r").list.len() == 0)
+            | ~((c("efree_l") & c("efree_r")) | (c("ework_l") & c("ework_r"))),
         ),
         city=_lvl(
             (c("city_l") == c("city_r"), 2),
@@ -188,15 +203,32 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
             | (c("inn_l").is_null() & c("company_l").is_null())
             | (c("inn_r").is_null() & c("company_r").is_null()),
         ),
+        employer=_lvl(
+            (c("inn_l") == c("inn_r"), 2),
+            (c("company_l") == c("company_r"), 1),
+            null=company
+            | (c("inn_l").is_null() & c("company_l").is_null())
+            | (c("inn_r").is_null() & c("company_r").is_null()),
+        ),
+        national_id=_lvl(
+            (c("snils_l") == c("snils_r"), 2),
+            (both_snils, 0),
+            (c("passport_l") == c("passport_r"), 1),
+            null=~both_snils & (c("passport_l") != c("passport_r")).fill_null(True),
+        ),
         tf_fn=c("fn_l"),
         tf_lln=c("lln_l"),
         tf_mobiles=strong_mob.list.first(),
         tf_emails=strong_mail.list.first(),
         tf_city=c("city_l"),
+        tf_company=c("company_l"),
         dob_conflict=(days > dob_conflict_days) & ~dob_typo.fill_null(False),
         gender_conflict=full & (c("gender_l") != c("gender_r")),
         inn_conflict=company & (c("inn_l") != c("inn_r")),
         same_inn=company & (c("inn_l") == c("inn_r")),
+        snils_conflict=both_snils & (c("snils_l") != c("snils_r")),
+        same_national_id=~company
+        & ((c("snils_l") == c("snils_r")) | (~both_snils & (c("passport_l") == c("passport_r")))),
     )
     return levels.with_columns(pl.col(FLAGS).fill_null(False))
 

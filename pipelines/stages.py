@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +18,6 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from identity.engine import resolve
-from identity.features import STAGED_INPUTS
 from identity.overrides import load_overrides
 from identity.registry import assign_customer_ids
 from identity.settings import EngineSettings
@@ -27,11 +26,13 @@ from pipelines.ingest import (
     IngestReport,
     failed_file_quarantine,
     ingest,
+    ingest_keys,
     load_events,
     load_raw,
 )
-from pipelines.profile.build import build_profile_tables, record_links
+from pipelines.profile.build import PROFILE_UNUSED, build_profile_tables, record_links
 from pipelines.profile.history import history_snapshot
+from pipelines.resolution import resolve_workspace, write_outputs
 from pipelines.staging import stage
 from pipelines.warehouse import RUNS_COLUMNS, previous_identity, publish, record_run
 from pipelines.workspace import Workspace
@@ -58,10 +59,8 @@ def ingest_stage(
     ws: Workspace, run_id: str, *, now: datetime | None = None, only: list[str] | None = None
 ) -> IngestReport:
     """Read new and changed inbox files (or only the batches ``only`` names) into raw batches."""
-    from pipelines.batches import ingest_batches
-
     started = now or datetime.now(UTC)
-    report = ingest(ws, now=started) if only is None else ingest_batches(ws, only, now=started)
+    report = ingest(ws, now=started) if only is None else ingest_keys(ws, only, started)
     meta = {"started_at": started.isoformat(), "files": report.to_json()}
     (_run_dir(ws, run_id) / "ingest.json").write_text(
         json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
@@ -94,9 +93,6 @@ def stage_stage(ws: Workspace, run_id: str) -> StageCounts:
 
 def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
     """Resolve staged records with the engine and give each cluster its persistent customer ID."""
-    path = ws.staged_dir / "staged.parquet"
-    present = set(pl.read_parquet_schema(path))
-    staged = pl.read_parquet(path, columns=[c for c in STAGED_INPUTS if c in present])
     m = ws.config.matching
     settings = EngineSettings(
         link_on=tuple(m.link_on),
@@ -109,17 +105,21 @@ def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
         dob_conflict_years=m.dob_conflict_years,
     )
     links, registry = previous_identity(con)
-    customers = links.group_by("customer_id").agg(pl.col("record_key").sort())
-    overrides = load_overrides(ws.root / m.overrides, dict(customers.iter_rows()))
-    resolution = resolve(staged, settings, overrides=overrides)
+    steward = ws.root / m.overrides
+    customers: dict[str, list[str]] = {}
+    if steward.is_file():  # customer IDs in it expand to their records (costly at 1M: only then)
+        groups = links.group_by("customer_id").agg(pl.col("record_key").sort())
+        customers = dict(groups.iter_rows())
+    overrides = load_overrides(steward, customers)
+    staged = ws.staged_dir / "staged.parquet"
+    done = resolve_workspace(ws, staged, settings, overrides)
+    resolution = done.resolution
     assignment = assign_customer_ids(
         resolution.assignments.select("record_key", "cluster_key"), links, registry, run_id=run_id
     )
     out = ws.identity_dir
     out.mkdir(parents=True, exist_ok=True)
-    resolution.assignments.write_parquet(out / "assignments.parquet")
-    resolution.guards.write_parquet(out / "guards.parquet")
-    resolution.evidence.write_parquet(out / "evidence.parquet")
+    write_outputs(done, out)
     resolution.blocking.write_parquet(out / "blocking.parquet")
     if resolution.model is not None:
         (out / "model.json").write_text(resolution.model.to_json(), encoding="utf-8")
@@ -137,52 +137,75 @@ def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
     }
 
 
+def _spill(frames: dict[str, pl.DataFrame], folder: Path) -> dict[str, Path]:
+    """Write each frame to ``folder/<name>.parquet`` and let it go: publish reads the files."""
+    paths = {}
+    for name in list(frames):
+        paths[name] = folder / f"{name}.parquet"
+        frames.pop(name).write_parquet(paths[name])
+    return paths
+
+
 def publish_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    """Build the published tables and replace them atomically; return the run summary."""
-    staged = pl.read_parquet(ws.staged_dir / "staged.parquet")
+    """Build the published tables and replace them atomically; return the run summary.
+
+    The profile tables are written to Parquet as soon as they are built and dropped from
+    memory; the warehouse loads them (and the identity files, as they are) from disk, so the
+    frames and DuckDB's copy of them are never in memory together.
+    """
+    path = ws.staged_dir / "staged.parquet"
+    wanted = [c for c in pl.read_parquet_schema(path) if c not in PROFILE_UNUSED]
+    staged = pl.read_parquet(path, columns=wanted)
     quarantine = pl.read_parquet(ws.staged_dir / "quarantine.parquet")
     ident = ws.identity_dir
     links = pl.read_parquet(ident / "links.parquet")
-    changes = pl.read_parquet(ident / "changes.parquet")
+    changes = pl.read_parquet(ident / "changes.parquet", columns=["change"])
     meta = _ingest_meta(ws, run_id)
     started = datetime.fromisoformat(meta["started_at"])
-    profile_tables = build_profile_tables(
-        staged, links, load_events(ws), ws.config.profile, started.date()
+    frames = build_profile_tables(staged, links, load_events(ws), ws.config.profile, started.date())
+    frames["profiles_history"] = history_snapshot(frames["profiles"])
+    frames["record_links"] = record_links(
+        staged, links, pl.read_parquet(ident / "assignments.parquet")
     )
-    tables = {
-        **profile_tables,
-        "profiles_history": history_snapshot(profile_tables["profiles"]),
-        "record_links": record_links(staged, links, pl.read_parquet(ident / "assignments.parquet")),
-        "quarantine": quarantine,
-        "customer_registry": pl.read_parquet(ident / "registry.parquet"),
-        "identity_changes": changes,
-        "identity_guards": pl.read_parquet(ident / "guards.parquet"),
-        "link_evidence": pl.read_parquet(ident / "evidence.parquet"),
-    }
-    files = meta["files"]
-    customers = tables["profiles"].height
-    summary: dict[str, Any] = {
-        "run_id": run_id,
-        "started_at": started,
-        "finished_at": datetime.now(UTC),
-        "status": "success",
-        "failed_stage": None,
-        "error": None,
-        "files_seen": len(files),
-        "files_ingested": sum(1 for f in files if f["status"] == "ingested"),
-        "files_skipped": sum(1 for f in files if f["status"] == "skipped"),
-        "files_failed": sum(1 for f in files if f["status"] == "failed"),
-        "rows_read": staged.height
-        + quarantine.filter(pl.col("reason") != "file_unreadable").height,
-        "rows_staged": staged.height,
-        "rows_quarantined": quarantine.filter(pl.col("reason") != "file_unreadable").height,
-        "customers": customers,
-        "records_per_customer": round(staged.height / customers, 3) if customers else 0.0,
-        "customers_created": changes.filter(pl.col("change") == "created").height,
-        "customers_merged": changes.filter(pl.col("change") == "merged").height,
-        "files": files,
-    }
-    publish(con, tables, summary, ws.published_dir)
+    staged_rows, customers = staged.height, frames["profiles"].height
+    del staged, links
+    scratch = ws.lake / "publishing"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    try:
+        tables: dict[str, pl.DataFrame | Path] = {
+            **_spill(frames, scratch),
+            "quarantine": quarantine,
+            "customer_registry": ident / "registry.parquet",
+            "identity_changes": ident / "changes.parquet",
+            "identity_guards": ident / "guards.parquet",
+            "link_evidence": ident / "evidence.parquet",
+        }
+        files = meta["files"]
+        rows = quarantine.filter(pl.col("reason") != "file_unreadable").height
+        summary: dict[str, Any] = {
+            "run_id": run_id,
+            "started_at": started,
+            "finished_at": datetime.now(UTC),
+            "status": "success",
+            "failed_stage": None,
+            "error": None,
+            "files_seen": len(files),
+            "files_ingested": sum(1 for f in files if f["status"] == "ingested"),
+            "files_skipped": sum(1 for f in files if f["status"] == "skipped"),
+            "files_failed": sum(1 for f in files if f["status"] == "failed"),
+            "rows_read": staged_rows + rows,
+            "rows_staged": staged_rows,
+            "rows_quarantined": rows,
+            "customers": customers,
+            "records_per_customer": round(staged_rows / customers, 3) if customers else 0.0,
+            "customers_created": changes.filter(pl.col("change") == "created").height,
+            "customers_merged": changes.filter(pl.col("change") == "merged").height,
+            "files": files,
+        }
+        publish(con, tables, summary, ws.published_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return summary
 
 

@@ -16,6 +16,7 @@ from identity.normalize.companies import normalize_companies
 from identity.normalize.dates import normalize_birth_dates
 from identity.normalize.emails import normalize_emails
 from identity.normalize.names import normalize_names
+from identity.normalize.national_ids import normalize_national_ids
 from identity.normalize.phones import normalize_phones
 from identity.normalize.places import normalize_cities
 from pipelines.schema import ENTITY_COMPANY, ENTITY_PERSON, LINEAGE, RAW_FIELDS
@@ -58,6 +59,7 @@ def _normalize_fields(raw: pl.DataFrame, default_region: str) -> dict[str, pl.Da
         ),
         "dates": lambda: normalize_birth_dates(raw["birth_date"]),
         "places": lambda: normalize_cities(raw["city"]),
+        "national_ids": lambda: normalize_national_ids(raw["snils"], raw["passport"]),
     }
     if raw.height < _PARALLEL_FROM_ROWS:
         return {name: job() for name, job in jobs.items()}
@@ -78,6 +80,7 @@ def normalize_records(raw: pl.DataFrame, *, default_region: str = "RU") -> pl.Da
         dates["birth_date_flags"],
         places["city_flags"],
         companies["company_flags"],
+        out["national_ids"]["national_id_flags"],
     ]
     flags = pl.DataFrame(flag_columns).select(
         quality_flags=pl.concat_list(pl.all()).list.unique(maintain_order=True)
@@ -95,6 +98,7 @@ def normalize_records(raw: pl.DataFrame, *, default_region: str = "RU") -> pl.Da
             dates.select("birth_date"),
             places.select("city", "region"),
             companies.select("company_name", "legal_form", "company_key", "inn", "kpp", "ogrn"),
+            out["national_ids"].select("snils", "passport"),
             flags,
             raw_values,
         ],

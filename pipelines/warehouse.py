@@ -11,6 +11,7 @@ import json
 import logging
 import shutil
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -221,13 +222,39 @@ def record_quality(
         tmp.replace(mirror_dir / "quality_results.parquet")
 
 
-def _write_mirror(tables: Mapping[str, pl.DataFrame], target: Path) -> Path:
-    staging = target.with_name(target.name + ".incoming")
+def _mirror_staging(target: Path) -> Path:
+    return target.with_name(target.name + ".incoming")
+
+
+#: A table to publish: a frame, or a Parquet file holding it (read by DuckDB, copied as the
+#: mirror — the frame never has to be in memory).
+Table = pl.DataFrame | Path
+
+
+def _write_mirror(tables: Mapping[str, Table], target: Path) -> Path:
+    staging = _mirror_staging(target)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    for name, frame in tables.items():
-        frame.write_parquet(staging / f"{name}.parquet")
+    for name, table in tables.items():
+        if isinstance(table, Path):
+            shutil.copyfile(table, staging / f"{name}.parquet")  # not a link: files get rewritten
+        else:
+            table.write_parquet(staging / f"{name}.parquet")
     return staging
+
+
+def _register(con: duckdb.DuckDBPyConnection, view: str, table: Table) -> None:
+    if isinstance(table, Path):
+        con.read_parquet(str(table)).create_view(view, replace=True)
+    else:
+        con.register(view, table.to_arrow())
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, view: str, table: Table) -> None:
+    if isinstance(table, Path):
+        con.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
+    else:
+        con.unregister(view)
 
 
 def _swap_mirror(staging: Path, target: Path) -> None:
@@ -239,26 +266,21 @@ def _swap_mirror(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def publish(
+def _publish_tables(
     con: duckdb.DuckDBPyConnection,
-    tables: Mapping[str, pl.DataFrame],
+    tables: Mapping[str, Table],
     run: Mapping[str, Any],
+    mirror: Future[Path],
     mirror_dir: Path,
-) -> None:
-    """Replace the published tables and append the run, all or nothing."""
-    unknown = set(tables) - set(PUBLISHED_TABLES)
-    if unknown:
-        raise PublishError(f"not a published table: {sorted(unknown)}")
-    staging = _write_mirror(
-        {k: v for k, v in tables.items() if k not in VERSIONED_TABLES}, mirror_dir
-    )
+) -> Path:
+    """The publish transaction; it commits only once ``mirror`` (the Parquet side) succeeded."""
     try:
         con.execute("BEGIN TRANSACTION")
         for name in PUBLISHED_TABLES:
             if name not in tables:
                 continue
             view = f"_incoming_{name}"
-            con.register(view, tables[name].to_arrow())
+            _register(con, view, tables[name])
             try:
                 if name in VERSIONED_TABLES:
                     apply_history(con, name, view, str(run["run_id"]), run["started_at"])
@@ -267,16 +289,39 @@ def publish(
                     for column in PUBLISHED_INDEXES.get(name, ()):
                         con.execute(create_index_sql(name, column))
             finally:
-                con.unregister(view)
+                _unregister(con, view, tables[name])
         record_run(con, run)
         take_snapshot(con, str(run.get("run_id")), "publish")
+        staging = mirror.result()  # a failed mirror write aborts the publish
         con.execute("COMMIT")
     except Exception as exc:
         con.execute("ROLLBACK")
-        shutil.rmtree(staging, ignore_errors=True)
+        wait([mirror])
+        shutil.rmtree(_mirror_staging(mirror_dir), ignore_errors=True)
         raise PublishError(
             f"publishing failed ({exc}); the previously published tables are unchanged"
         ) from exc
+    return staging
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    tables: Mapping[str, Table],
+    run: Mapping[str, Any],
+    mirror_dir: Path,
+) -> None:
+    """Replace the published tables and append the run, all or nothing.
+
+    The Parquet mirror is written by a second thread while DuckDB builds the tables (both
+    release the GIL); the transaction commits only once the mirror is complete.
+    """
+    unknown = set(tables) - set(PUBLISHED_TABLES)
+    if unknown:
+        raise PublishError(f"not a published table: {sorted(unknown)}")
+    mirrored = {k: v for k, v in tables.items() if k not in VERSIONED_TABLES}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="svod-mirror") as pool:
+        mirror = pool.submit(_write_mirror, mirrored, mirror_dir)
+        staging = _publish_tables(con, tables, run, mirror, mirror_dir)
     runs = con.sql("SELECT * FROM runs ORDER BY started_at").pl()
     runs.write_parquet(staging / "runs.parquet")
     for name in VERSIONED_TABLES:

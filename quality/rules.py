@@ -8,11 +8,12 @@ from pipelines.schema import QUARANTINE_SCHEMA
 
 
 def usable_expr() -> pl.Expr:
-    """True where a row identifies someone: a valid phone, e-mail or ИНН, or a real name."""
+    """True where a row identifies someone: a valid phone, e-mail, ИНН or СНИЛС, or a real name."""
     has_contact = (
         (pl.col("phones").list.len() > 0)
         | (pl.col("emails").list.len() > 0)
         | pl.col("inn").is_not_null()
+        | pl.col("snils").is_not_null()
     )
     has_name = pl.col("name_kind").is_in(["person", "company"]) & (
         pl.col("last_name").is_not_null()
@@ -25,9 +26,10 @@ def usable_expr() -> pl.Expr:
 
 def split_unusable(normalized: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split normalised rows into (usable, quarantine entries) with a reason per row."""
-    flagged = normalized.with_columns(_usable=usable_expr())
-    kept = flagged.filter(pl.col("_usable")).drop("_usable")
-    bad = flagged.filter(~pl.col("_usable"))
+    usable = normalized.select(usable_expr()).to_series()
+    # nearly every row is usable: keep the frame itself instead of a filtered copy of it
+    kept = normalized if usable.all(ignore_nulls=False) is True else normalized.filter(usable)
+    bad = normalized.filter(~usable)
     raw_cols = [c for c in bad.columns if c.startswith("raw_")]
     quarantine = bad.select(
         "record_key",

@@ -26,6 +26,7 @@ from dagster_project.resources import SvodWorkspace
 from identity.registry import LINKS_SCHEMA
 from pipelines import quality_checks as qc
 from pipelines.schema import LINEAGE, RAW_SCHEMA, STAGED_FIELDS
+from pipelines.stagelog import measured
 from pipelines.stages import ingest_stage, publish_stage, resolve_stage, stage_stage
 from pipelines.workspace import Workspace
 from quality.expectations import SuiteRun
@@ -83,7 +84,7 @@ def _raw_batches(
 ) -> Events:
     ws = workspace.open()
     keys = list(context.partition_keys)
-    with stage_guard(context, ws, duckdb, "ingest"):
+    with stage_guard(context, ws, duckdb, "ingest"), measured("ingest"):
         report = ingest_stage(ws, context.run.run_id, only=keys)
     for failed in (f for f in report.files if f.status == "failed"):
         context.log.warning(f"file not read: {failed.error}")
@@ -98,15 +99,17 @@ def _raw_batches(
             "dagster/column_schema": table_schema(RAW_SCHEMA),
         }
     )
-    yield from _quality(
-        context,
-        ws,
-        duckdb,
-        "ingest",
-        "raw_batches",
-        RAW_CHECKS,
-        qc.check_raw(ws, context.run.run_id),
-    )
+    with measured("ingest_checks"):
+        checks = _quality(
+            context,
+            ws,
+            duckdb,
+            "ingest",
+            "raw_batches",
+            RAW_CHECKS,
+            qc.check_raw(ws, context.run.run_id),
+        )
+    yield from checks
 
 
 # backfill_policy is "beta" in Dagster 1.13; a single-run backfill is what a batch range needs
@@ -144,7 +147,7 @@ def staged_records(
     context: dg.AssetExecutionContext, workspace: SvodWorkspace, duckdb: DuckDBResource
 ) -> Events:
     ws = workspace.open()
-    with stage_guard(context, ws, duckdb, "stage"):
+    with stage_guard(context, ws, duckdb, "stage"), measured("stage"):
         counts = stage_stage(ws, context.run.run_id)
     yield dg.MaterializeResult(
         metadata={
@@ -154,8 +157,12 @@ def staged_records(
             "dagster/column_schema": parquet_schema(ws.staged_dir / "staged.parquet"),
         }
     )
-    run, metrics = qc.check_staged(ws, context.run.run_id)
-    yield from _quality(context, ws, duckdb, "stage", "staged_records", STAGED_CHECKS, run, metrics)
+    with measured("stage_checks"):
+        run, metrics = qc.check_staged(ws, context.run.run_id)
+        checks = _quality(
+            context, ws, duckdb, "stage", "staged_records", STAGED_CHECKS, run, metrics
+        )
+    yield from checks
 
 
 @dg.asset(
@@ -174,7 +181,11 @@ def customer_ids(
     context: dg.AssetExecutionContext, workspace: SvodWorkspace, duckdb: DuckDBResource
 ) -> Events:
     ws = workspace.open()
-    with stage_guard(context, ws, duckdb, "resolve"), duckdb.get_connection() as con:
+    with (
+        stage_guard(context, ws, duckdb, "resolve"),
+        measured("resolve"),
+        duckdb.get_connection() as con,
+    ):
         counts = resolve_stage(ws, con, context.run.run_id)
     yield dg.MaterializeResult(
         metadata={
@@ -183,10 +194,12 @@ def customer_ids(
             "dagster/column_schema": parquet_schema(ws.identity_dir / "links.parquet"),
         }
     )
-    run, metrics = qc.check_identity(ws, context.run.run_id)
-    yield from _quality(
-        context, ws, duckdb, "resolve", "customer_ids", IDENTITY_CHECKS, run, metrics
-    )
+    with measured("resolve_checks"):
+        run, metrics = qc.check_identity(ws, context.run.run_id)
+        checks = _quality(
+            context, ws, duckdb, "resolve", "customer_ids", IDENTITY_CHECKS, run, metrics
+        )
+    yield from checks
 
 
 @dg.asset(
@@ -205,9 +218,13 @@ def published_tables(
     context: dg.AssetExecutionContext, workspace: SvodWorkspace, duckdb: DuckDBResource
 ) -> Events:
     ws = workspace.open()
-    with stage_guard(context, ws, duckdb, "publish"), duckdb.get_connection() as con:
+    with (
+        stage_guard(context, ws, duckdb, "publish"),
+        measured("publish"),
+        duckdb.get_connection() as con,
+    ):
         summary = publish_stage(ws, con, context.run.run_id)
-    with ws.lock(), duckdb.get_connection() as con:
+    with measured("publish_checks"), ws.lock(), duckdb.get_connection() as con:
         schema = duckdb_schema(con, "profiles")
         found = con.execute("SELECT max(snapshot) FROM snapshots").fetchone()
         run = qc.check_published(ws, con, context.run.run_id)
@@ -224,7 +241,9 @@ def published_tables(
             "dagster/column_schema": schema,
         }
     )
-    yield from _quality(context, ws, duckdb, "publish", "published_tables", PUBLISHED_CHECKS, run)
+    with measured("publish_report"):
+        checks = _quality(context, ws, duckdb, "publish", "published_tables", PUBLISHED_CHECKS, run)
+    yield from checks
 
 
 ASSETS = [raw_batches, staged_records, customer_ids, published_tables]

@@ -22,7 +22,10 @@ import typer
 from pipelines.stages import ingest_stage, resolve_stage, stage_stage
 from pipelines.workspace import Workspace
 
-CONFIG = """[[sources]]
+CONFIG = """[matching]
+incremental = false  # a one-off workspace: no state for a next run
+
+[[sources]]
 name = "input"
 kind = "auto"
 path = "input/**/*"

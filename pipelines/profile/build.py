@@ -39,6 +39,18 @@ PROFILE_COLUMNS: tuple[str, ...] = (
 
 _COUNTS = [c for c, t in ACTIVITY_SCHEMA.items() if t == pl.UInt32()]
 
+#: Staged columns no profile table reads (match keys, flags, raw copies of cleaned fields):
+#: publish leaves them on disk, which halves the memory and the cost of every join. A column
+#: not listed here (a new field) reaches the profile builders.
+PROFILE_UNUSED: frozenset[str] = frozenset({
+    "source_kind", "file_sha256", "first_initial", "middle_initial", "first_name_canonical",
+    "first_name_alternatives", "last_name_key", "first_name_key", "latin_last_key",
+    "latin_first_key", "name_kind", "phone_exts", "email_keys", "quality_flags",
+    "raw_entity_kind", "raw_full_name", "raw_last_name", "raw_first_name", "raw_middle_name",
+    "raw_birth_date", "raw_city", "raw_company", "raw_position", "raw_kpp", "raw_ogrn",
+    "raw_comment", "raw_owner", "raw_observed_at",
+})  # fmt: skip
+
 
 def _record_summary(frame: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     """Per customer: kind, record/source counts, first source, first and last seen."""

@@ -57,7 +57,7 @@ def _word(col: str) -> pl.Expr:
     return (pl.col(col).str.len_chars().fill_null(0) > 1).cast(pl.Int32)
 
 
-def _candidates(frame: pl.DataFrame, attribute: str) -> pl.DataFrame:
+def _candidates(frame: pl.LazyFrame, attribute: str) -> pl.LazyFrame:
     """Candidate values of one attribute: value, valid, quality (higher is better)."""
     c = pl.col
     if attribute == "name":
@@ -126,11 +126,11 @@ _ROLE_MAILBOX = (
 )
 
 
-def _invalid(frame: pl.DataFrame, raw: str, clean: str) -> pl.DataFrame:
+def _invalid(frame: pl.LazyFrame, raw: str, clean: str) -> pl.LazyFrame:
     """A raw cell that yielded no valid value, as an invalid candidate (kept for the record)."""
     empty = (
         pl.col(clean).list.len() == 0
-        if isinstance(frame.schema[clean], pl.List)
+        if isinstance(frame.collect_schema()[clean], pl.List)
         else pl.col(clean).is_null()
     )
     text = pl.col(raw).str.strip_chars()
@@ -141,10 +141,13 @@ def _invalid(frame: pl.DataFrame, raw: str, clean: str) -> pl.DataFrame:
     )
 
 
-def candidates(frame: pl.DataFrame, attribute: str) -> pl.DataFrame:
-    """Public form of the candidate table (one row per record × value) for one attribute."""
+def candidates(frame: pl.DataFrame | pl.LazyFrame, attribute: str) -> pl.LazyFrame:
+    """The candidate table (one row per record × value) of one attribute, as a query.
+
+    Lazy, so only the columns it needs are read from ``frame``.
+    """
     return (
-        _candidates(frame, attribute)
+        _candidates(frame.lazy(), attribute)
         .select(CANDIDATE_COLUMNS)
         .with_columns(pl.col("quality").cast(pl.Int32))
     )
@@ -166,22 +169,34 @@ def _rule_keys(config: ProfileConfig, attribute: str) -> list[tuple[str, pl.Expr
     return [(rule, *exprs[rule]) for rule in config.rules]
 
 
-def choose(cands: pl.DataFrame, config: ProfileConfig, attribute: str) -> pl.DataFrame:
-    """The winning candidate per customer, with its lineage and the rule that decided it."""
+def choose(cands: pl.LazyFrame, config: ProfileConfig, attribute: str) -> pl.LazyFrame:
+    """The winning candidate per customer, with its lineage and the rule that decided it.
+
+    A query, so every attribute's winner is computed in one parallel ``collect_all``.
+    """
     keys = _rule_keys(config, attribute)
     ranked = cands.with_columns([e.alias(f"_k_{r}") for r, e, _ in keys]).sort(
         ["customer_id", *[f"_k_{r}" for r, _, _ in keys], "value", "record_key"],
         descending=[False, *[d for _, _, d in keys], False, False],
         nulls_last=True,
     )
-    other = pl.col("value") != pl.col("value").first()
-    agg = [
-        pl.col("value", "valid", "source", "record_key", "record_at").first(),
-        pl.col("value").n_unique().alias("candidates"),
-        *[pl.col(f"_k_{r}").first().alias(f"_w_{r}") for r, _, _ in keys],
-        *[pl.col(f"_k_{r}").filter(other).first().alias(f"_r_{r}") for r, _, _ in keys],
-    ]
-    best = ranked.group_by("customer_id", maintain_order=True).agg(agg)
+    # ranked is sorted by customer: a customer's first row is its winner, and its runner-up is
+    # the first row whose value differs from the winner's (no per-group filters: they are slow)
+    lead = pl.col("customer_id").ne_missing(pl.col("customer_id").shift(1))
+    ranked = ranked.with_columns(_winner=pl.when(lead).then(pl.col("value")).forward_fill())
+    best = ranked.filter(lead).select(
+        "customer_id", "value", "valid", "source", "record_key", "record_at",
+        *[pl.col(f"_k_{r}").alias(f"_w_{r}") for r, _, _ in keys],
+    )  # fmt: skip
+    runner = (
+        ranked.filter(pl.col("value") != pl.col("_winner"))
+        .filter(lead)
+        .select("customer_id", *[pl.col(f"_k_{r}").alias(f"_r_{r}") for r, _, _ in keys])
+    )
+    counts = ranked.group_by("customer_id").agg(candidates=pl.col("value").n_unique())
+    best = best.join(runner, on="customer_id", how="left", maintain_order="left").join(
+        counts, on="customer_id", how="left", maintain_order="left"
+    )
     decided: pl.Expr = pl.lit("value order", pl.String)
     for rule, _, _ in reversed(keys):
         differs = pl.col(f"_w_{rule}").ne_missing(pl.col(f"_r_{rule}"))
@@ -194,8 +209,11 @@ def choose(cands: pl.DataFrame, config: ProfileConfig, attribute: str) -> pl.Dat
 
 def golden_values(frame: pl.DataFrame, config: ProfileConfig) -> pl.DataFrame:
     """One row per (customer, attribute) that has any value: the survivor and its lineage."""
-    parts = [choose(candidates(frame, a), config, a) for a in ATTRIBUTES]
-    return pl.concat([p.cast(GOLDEN_SCHEMA) for p in parts]).sort("customer_id", "attribute")  # type: ignore[arg-type]
+    lazy = frame.lazy()
+    parts = [choose(candidates(lazy, a), config, a) for a in ATTRIBUTES]
+    return pl.concat(
+        [p.cast(GOLDEN_SCHEMA) for p in pl.collect_all(parts)]  # type: ignore[arg-type]
+    ).sort("customer_id", "attribute")
 
 
 def golden_columns(golden: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:

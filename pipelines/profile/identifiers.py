@@ -29,7 +29,10 @@ IDENTIFIERS_SCHEMA: dict[str, pl.DataType] = {
 
 def build_identifiers(frame: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
     """One row per (customer, type, value); ``frame`` is staged records with customer_id."""
-    parts = [candidates(frame, kind).with_columns(type=pl.lit(kind)) for kind in IDENTIFIER_TYPES]
+    lazy = frame.lazy()
+    parts = pl.collect_all(
+        [candidates(lazy, kind).with_columns(type=pl.lit(kind)) for kind in IDENTIFIER_TYPES]
+    )
     chosen = golden.filter(pl.col("attribute").is_in(IDENTIFIER_TYPES)).select(
         "customer_id", type="attribute", value="value", is_golden=pl.lit(True)
     )

@@ -11,6 +11,7 @@ from identity.engine import evidence_schema, resolve
 from identity.errors import BlockingError, SqlError
 from identity.features import record_features
 from identity.guards import identifier_guards
+from identity.overrides import Overrides
 from identity.settings import EngineSettings
 from identity.sqlexec import execute
 from tests.identity.engine_data import PEOPLE, groups, staged, truth
@@ -127,3 +128,20 @@ def test_empty_and_single_record_inputs() -> None:
     one = resolve(staged(PEOPLE[:1]))
     assert one.assignments["cluster_key"].to_list() == ["crm|1"]
     assert one.evidence.height == 0
+
+
+def test_a_parquet_scan_resolves_like_a_frame(tmp_path, result) -> None:  # type: ignore[no-untyped-def]
+    # the memory-lean path: the engine reads the scan and drops it once features are made
+    staged(PEOPLE).write_parquet(tmp_path / "staged.parquet")
+    lazy = resolve(pl.scan_parquet(tmp_path / "staged.parquet"))
+    assert lazy.assignments.equals(result.assignments)
+    assert lazy.evidence.equals(result.evidence)
+
+
+def test_a_must_link_below_the_evidence_floor_is_still_evidence() -> None:
+    # levels are freed for pairs that cannot be evidence; a steward's must-link always can
+    settings = EngineSettings(evidence_min_probability=0.999)
+    forced = resolve(staged(PEOPLE), settings, overrides=Overrides(must=[("crm|4", "crm|5")]))
+    row = forced.evidence.filter((pl.col("left_key") == "crm|4") & (pl.col("right_key") == "crm|5"))
+    assert row["decision"].to_list() == ["linked"]
+    assert row["first_name"].to_list() == ["exact"]

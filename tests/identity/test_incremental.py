@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import polars as pl
 import pytest
 
-from identity.engine import Frozen, resolve
-from identity.incremental import Previous, resolve_incremental
+from identity.engine import Resolution, resolve
+from identity.features import STAGED_INPUTS
+from identity.incremental import resolve_batch
+from identity.overrides import Overrides
+from identity.settings import EngineSettings
+from identity.store import State, load_state, save_batch, save_full
+from pipelines.resolution import Resolved, request_full, resolve_workspace, state_dir
+from pipelines.workspace import Workspace
 from tests.identity.engine_data import PEOPLE, Rec, staged
 
 LATER = [
@@ -15,33 +24,117 @@ LATER = [
     Rec("new|3", "zoya", "Лебедева Зоя", "+7 999 404-40-44", "zoya.l@list.ru"),
     Rec("new|4", "boris", "Борис Орлов", "+7 999 404-40-45", ""),
 ]
+SETTINGS = EngineSettings()
+
+
+def stored(root: Path, records: list[Rec], settings: EngineSettings = SETTINGS) -> State:
+    """A full run on ``records`` saved as the state an incremental run continues."""
+    first = resolve(staged(records), settings, keys_out=str(root / "keys.parquet"))
+    save_full(root / "state", first, settings, root / "keys.parquet")
+    state, why = load_state(root / "state", settings)
+    assert state is not None, why
+    return state
+
+
+def same(incremental: Resolution, full: Resolution) -> None:
+    assert incremental.assignments.equals(full.assignments)
+    assert incremental.evidence.equals(full.evidence.select(incremental.evidence.columns))
+    order = ["type", "value", "reason"]
+    assert incremental.guards.sort(order).equals(full.guards.sort(order))
 
 
 @pytest.mark.parametrize("split", [len(PEOPLE), len(PEOPLE) - 3])
-def test_incremental_batch_equals_a_full_run_with_the_same_parameters(split: int) -> None:
-    old = PEOPLE[:split]
-    batch = PEOPLE[split:] + LATER
-    first = resolve(staged(old))
-    assert first.model is not None
-    frozen = Frozen(first.model, first.tf)
-    previous = Previous(first.assignments, first.evidence, first.guards, frozen)
-    everything = staged(old + batch)
-    incremental, rebuilt = resolve_incremental(everything, {r.key for r in batch}, previous)
-    full = resolve(everything, frozen=frozen)
-    assert incremental.assignments.equals(full.assignments)
-    columns = ["left_key", "right_key", "decision", "probability"]
-    assert incremental.evidence.select(columns).equals(full.evidence.select(columns))
-    assert rebuilt < everything.height  # the companies and the colleagues were not touched
+def test_incremental_batch_equals_a_full_run_with_the_same_parameters(
+    split: int, tmp_path: Path
+) -> None:
+    old, batch = PEOPLE[:split], PEOPLE[split:] + LATER
+    state = stored(tmp_path, old)
+    done = resolve_batch(staged(batch), state, SETTINGS)
+    full = resolve(staged(old + batch), SETTINGS, frozen=state.frozen)
+    same(done.result, full)
+    assert done.rebuilt < len(old + batch)  # the companies and the colleagues were not touched
 
 
-def test_an_unrelated_batch_rebuilds_only_itself() -> None:
-    first = resolve(staged(PEOPLE))
-    assert first.model is not None
-    previous = Previous(
-        first.assignments, first.evidence, first.guards, Frozen(first.model, first.tf)
-    )
+def test_a_second_batch_continues_the_saved_state(tmp_path: Path) -> None:
+    state = stored(tmp_path, PEOPLE[:-3])
+    first = resolve_batch(staged(PEOPLE[-3:]), state, SETTINGS)
+    save_batch(state, first.result, SETTINGS, first.new_features)
+    again, why = load_state(tmp_path / "state", SETTINGS)
+    assert again is not None, why
+    second = resolve_batch(staged(LATER), again, SETTINGS)
+    same(second.result, resolve(staged(PEOPLE + LATER), SETTINGS, frozen=state.frozen))
+
+
+def test_a_batch_over_a_block_cap_rebuilds_the_holders(tmp_path: Path) -> None:
+    # three old namesakes in one block of cap 3; a fourth pushes the key over the cap
+    settings = EngineSettings(max_block_size=3)
+    state = stored(tmp_path, PEOPLE, settings)
+    more = [Rec(f"new|{i}", f"x{i}", "Иванов Иван", f"+7 999 000-00-{i:02d}") for i in range(3)]
+    done = resolve_batch(staged(more), state, settings)
+    same(done.result, resolve(staged(PEOPLE + more), settings, frozen=state.frozen))
+
+
+def test_an_unrelated_batch_rebuilds_only_itself(tmp_path: Path) -> None:
+    state = stored(tmp_path, PEOPLE)
     stranger = [Rec("new|9", "x", "Фомина Ирина Олеговна", "+7 999 111-00-99", "fomina@bk.ru")]
-    result, rebuilt = resolve_incremental(staged(PEOPLE + stranger), {"new|9"}, previous)
-    assert rebuilt == 1
-    kept = result.assignments.filter(pl.col("record_key") != "new|9")
-    assert kept.equals(first.assignments)
+    done = resolve_batch(staged(stranger), state, SETTINGS)
+    assert done.rebuilt == 1
+    kept = done.result.assignments.filter(pl.col("record_key") != "new|9")
+    assert kept.equals(state.assignments)
+
+
+def test_other_settings_are_not_continued(tmp_path: Path) -> None:
+    stored(tmp_path, PEOPLE)
+    state, why = load_state(tmp_path / "state", EngineSettings(link_threshold=0.8))
+    assert state is None
+    assert "settings" in why
+
+
+def _workspace(root: Path, **matching: object) -> Workspace:
+    ws = Workspace.open(root)
+    changed = ws.config.matching.model_copy(update=matching)
+    return replace(ws, config=ws.config.model_copy(update={"matching": changed}))
+
+
+def _staged(ws: Workspace) -> pl.DataFrame:
+    return pl.read_parquet(ws.staged_dir / "staged.parquet")
+
+
+def _resolve(ws: Workspace, staged: pl.DataFrame, settings: EngineSettings) -> Resolved:
+    path = ws.root / "part.parquet"
+    staged.write_parquet(path)
+    return resolve_workspace(ws, path, settings, Overrides())
+
+
+def test_a_run_resolves_only_added_batches_incrementally(published: Path) -> None:
+    ws = _workspace(published, full_after_growth=10.0)
+    staged, settings = _staged(ws), EngineSettings()
+    last = staged.get_column("batch_id").unique().sort()[-1]
+    old = staged.filter(pl.col("batch_id") != last)
+    request_full(ws)
+    assert _resolve(ws, old, settings).mode == "full"
+    added = _resolve(ws, staged, settings)
+    assert (added.mode, added.reason.split(" ")[1:3]) == ("incremental", ["new", "records,"])
+    state, _ = load_state(state_dir(ws), settings)
+    assert state is not None
+    inputs = [c for c in STAGED_INPUTS if c in staged.columns]
+    full = resolve(staged.select(inputs), settings, frozen=state.frozen)
+    assert added.resolution.assignments.equals(full.assignments)
+    same_again = _resolve(ws, staged, settings)
+    assert (same_again.mode, same_again.reason) == ("incremental", "no new records")
+    assert same_again.resolution.assignments.equals(full.assignments)
+    rolled_back = _resolve(ws, old, settings)
+    assert rolled_back.mode == "full"
+    assert "rolled back" in rolled_back.reason
+
+
+def test_full_resolution_when_settings_change_or_incremental_is_off(published: Path) -> None:
+    ws = _workspace(published, full_after_growth=0.01)
+    staged = _staged(ws)
+    last = staged.get_column("batch_id").unique().sort()[-1]
+    _resolve(ws, staged.filter(pl.col("batch_id") != last), EngineSettings())
+    assert "grew by" in _resolve(ws, staged, EngineSettings()).reason
+    other = _resolve(ws, staged, EngineSettings(link_threshold=0.8))
+    assert (other.mode, "settings" in other.reason) == ("full", True)
+    off = _resolve(_workspace(published, incremental=False), staged, EngineSettings())
+    assert (off.mode, off.reason) == ("full", "[matching] incremental = false")

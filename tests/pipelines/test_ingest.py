@@ -44,3 +44,12 @@ def test_overlapping_exports_keep_the_newest_copy_and_quarantine_the_rest() -> N
     ]
     assert repeated["detail"][0] == "the same record is also in new.csv; that copy is used"
     assert kept.height + repeated.height == frame.height
+
+
+def test_unique_keys_pass_through_in_order_with_an_empty_quarantine() -> None:
+    rows = [raw(f"crm|c:{i}", "a.csv", 1, "Иванов") for i in (3, 1, 2)]
+    frame = pl.DataFrame(rows, schema=RAW_SCHEMA)
+    kept, repeated = split_repeated_records(frame)
+    assert kept.equals(frame)  # the fast path keeps rows and their order
+    _, duplicated = split_repeated_records(pl.concat([frame, frame.head(1)]))
+    assert repeated.is_empty() and repeated.schema == duplicated.schema

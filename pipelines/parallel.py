@@ -1,0 +1,87 @@
+"""Run ingest work in two worker processes when the inbox is large enough to pay for them.
+
+Reading a file is CPU-bound Python (XML, JSON, spreadsheets), so threads do not help; each
+worker process reads whole files and writes their raw batches itself, and only the small
+per-file reports come back. Files are dealt largest first to the least-loaded worker, so a
+big CommerceML export runs beside all the small files. Small inboxes (tests, the sample) stay
+in this process: starting a worker costs about a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from pipelines.logs import JsonFormatter, configure
+
+log = logging.getLogger(__name__)
+
+#: Below this many bytes in total the work runs in this process.
+PARALLEL_FROM_BYTES = 64 << 20
+MAX_WORKERS = 2
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def deal(sizes: Sequence[int], workers: int) -> list[list[int]]:
+    """Indexes of ``sizes`` split into ``workers`` groups of similar total (largest first)."""
+    groups: list[list[int]] = [[] for _ in range(max(1, workers))]
+    totals = [0] * len(groups)
+    for i in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):
+        least = totals.index(min(totals))
+        groups[least].append(i)
+        totals[least] += sizes[i]
+    return [sorted(g) for g in groups if g]
+
+
+def worker_count(sizes: Sequence[int]) -> int:
+    """How many processes to use: 1 for small inboxes, else up to two (one per core)."""
+    if len(sizes) < 2 or sum(sizes) < PARALLEL_FROM_BYTES:
+        return 1
+    return max(1, min(MAX_WORKERS, len(sizes), os.cpu_count() or 1))
+
+
+def _init_worker(level: int, json_lines: bool) -> None:
+    configure(level, json_lines=json_lines)
+
+
+def _log_setup() -> tuple[int, bool]:
+    """The parent's log level and format, so workers' log lines look the same."""
+    logger = logging.getLogger("pipelines")
+    json_lines = any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers)
+    return logger.getEffectiveLevel(), json_lines
+
+
+def run_split(
+    work: Callable[[Path, list[T], datetime], list[R]],
+    root: Path,
+    items: Sequence[T],
+    sizes: Sequence[int],
+    now: datetime,
+) -> list[R]:
+    """``work(root, group, now)`` over groups of ``items``, in worker processes when worth it.
+
+    ``work`` must be a module-level function (it is pickled by name). Results come back in
+    group order; the caller restores its own order.
+    """
+    workers = worker_count(sizes)
+    if workers == 1:
+        return work(root, list(items), now)
+    groups = deal(sizes, workers)
+    log.info("reading files in parallel", extra={"workers": len(groups), "files": len(items)})
+    context = multiprocessing.get_context("spawn")  # fork is unsafe with polars' threads
+    with ProcessPoolExecutor(
+        max_workers=len(groups),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=_log_setup(),
+    ) as pool:
+        futures = [pool.submit(work, root, [items[i] for i in group], now) for group in groups]
+        return [result for future in futures for result in future.result()]

@@ -1,0 +1,167 @@
+"""Which resolution a run does: full, or incremental against the stored state — and why.
+
+Incremental when all of these hold, else full (the reason is logged at INFO):
+- ``[matching] incremental`` is on and ``svod run --full-resolve`` was not given;
+- a state from an earlier run exists and was made with the same engine settings, comparisons,
+  state version, normalisation settings and steward overrides;
+- records were only added: every record resolved before is staged again, from the same batch;
+- the records added since the last full run are at most ``[matching] full_after_growth`` of the
+  records that run estimated the model on. The model and term frequencies are frozen between
+  full runs; this is how often they are re-estimated (by default once the store grew by 25 %).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from identity.engine import Resolution, resolve
+from identity.features import STAGED_INPUTS
+from identity.incremental import StateMismatchError, resolve_batch
+from identity.overrides import Overrides
+from identity.settings import EngineSettings
+from identity.store import State, load_state, save_batch, save_full
+from pipelines.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The resolution of a run and how it was made."""
+
+    resolution: Resolution
+    mode: str  # full | incremental
+    reason: str
+    saved: Path | None = None  # the state folder holding this resolution's tables as Parquet
+
+
+def write_outputs(done: Resolved, out: Path) -> None:
+    """The run's assignments, guards and evidence into ``out``: copied from the state when it
+    holds them (writing a million evidence rows twice costs seconds), else written."""
+    tables = {
+        "assignments": done.resolution.assignments,
+        "guards": done.resolution.guards,
+        "evidence": done.resolution.evidence,
+    }
+    for name, frame in tables.items():
+        saved = done.saved / f"{name}.parquet" if done.saved else None
+        if saved is not None and saved.is_file():
+            shutil.copyfile(saved, out / f"{name}.parquet")
+        else:
+            frame.write_parquet(out / f"{name}.parquet")
+
+
+def state_dir(ws: Workspace) -> Path:
+    return ws.identity_dir / "state"
+
+
+def request_full(ws: Workspace) -> None:
+    """Forget the stored state, so the next run resolves (and re-estimates) in full."""
+    shutil.rmtree(state_dir(ws), ignore_errors=True)
+
+
+def _inputs(ws: Workspace, overrides: Overrides) -> str:
+    """What, beside the engine settings, a stored state depends on."""
+    body = json.dumps(
+        {
+            "normalize": ws.config.normalize.model_dump(mode="json"),
+            "must": sorted(overrides.must),
+            "cannot": sorted(overrides.cannot),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _plan(
+    ws: Workspace, staged: pl.DataFrame, settings: EngineSettings, inputs: str
+) -> tuple[State | None, pl.DataFrame | None, str]:
+    """``staged``: record_key, batch_id of every staged record."""
+    """(state, new records) for an incremental run, or (None, None, why a full run)."""
+    m = ws.config.matching
+    if not m.incremental:
+        return None, None, "[matching] incremental = false"
+    root = state_dir(ws)
+    meta = root / "inputs.json"
+    if not meta.is_file():
+        return None, None, "no previous resolution state (first run, or a full run was asked for)"
+    if json.loads(meta.read_text(encoding="utf-8")).get("inputs") != inputs:
+        return None, None, "normalisation settings or steward overrides changed"
+    state, why = load_state(root, settings)
+    if state is None:
+        return None, None, why
+    before = pl.read_parquet(root / "batches.parquet")
+    if before.join(staged, on=["record_key", "batch_id"], how="anti").height:
+        return None, None, "records resolved before were changed, superseded or rolled back"
+    new = staged.join(before.select("record_key"), on="record_key", how="anti")
+    if new.get_column("batch_id").is_in(before["batch_id"].unique().implode()).any():
+        return None, None, "a batch resolved before holds new records"
+    grown = state.features.height + new.height - state.full_records
+    if grown > m.full_after_growth * state.full_records:
+        share = f"{grown / max(state.full_records, 1):.0%}"
+        return None, None, f"the store grew by {share} since the model was estimated"
+    return state, new, f"{new.height} new records, model frozen since the last full run"
+
+
+def _scan(path: Path) -> pl.LazyFrame:
+    present = pl.read_parquet_schema(path)
+    return pl.scan_parquet(path).select([c for c in STAGED_INPUTS if c in present])
+
+
+def resolve_workspace(
+    ws: Workspace, path: Path, settings: EngineSettings, overrides: Overrides
+) -> Resolved:
+    """Resolve the staged records in ``path`` and keep the state for the next run."""
+    root = state_dir(ws)
+    inputs = _inputs(ws, overrides)
+    present = pl.read_parquet_schema(path)
+    batch = pl.col("batch_id") if "batch_id" in present else pl.lit(None, pl.String())
+    staged = pl.scan_parquet(path).select("record_key", batch_id=batch).collect()
+    state, new, reason = _plan(ws, staged, settings, inputs)
+    if state is not None and new is not None:
+        try:
+            if new.height == 0:
+                log.info("identity resolution: incremental", extra={"reason": "no new records"})
+                return Resolved(_as_resolution(state), "incremental", "no new records", root)
+            log.info("identity resolution: incremental", extra={"reason": reason})
+            records = _scan(path).join(new.lazy(), on="record_key", how="semi").collect()
+            done = resolve_batch(records, state, settings, overrides=overrides)
+            save_batch(state, done.result, settings, done.new_features)
+            pl.concat([pl.read_parquet(root / "batches.parquet"), new]).write_parquet(
+                root / "batches.parquet"
+            )
+            return Resolved(done.result, "incremental", reason, root)
+        except StateMismatchError as exc:
+            reason = str(exc)
+    log.info("identity resolution: full", extra={"reason": reason})
+    request_full(ws)
+    if not ws.config.matching.incremental:  # no next run continues it: no state is kept
+        return Resolved(resolve(_scan(path), settings, overrides=overrides), "full", reason)
+    ws.identity_dir.mkdir(parents=True, exist_ok=True)
+    keys = ws.identity_dir / "block_keys.parquet"
+    resolution = resolve(_scan(path), settings, overrides=overrides, keys_out=str(keys))
+    save_full(root, resolution, settings, keys)
+    if not root.is_dir():  # nothing to continue from (no candidate pairs)
+        return Resolved(resolution, "full", reason)
+    staged.write_parquet(root / "batches.parquet")
+    (root / "inputs.json").write_text(json.dumps({"inputs": inputs}), encoding="utf-8")
+    return Resolved(resolution, "full", reason, root)
+
+
+def _as_resolution(state: State) -> Resolution:
+    return Resolution(
+        assignments=state.assignments,
+        guards=state.guards,
+        evidence=state.evidence,
+        blocking=state.blocking,
+        model=state.frozen.model,
+        tf=state.frozen.tf,
+    )
