@@ -35,6 +35,9 @@ class Rule:
 _DOB = "strftime(dob, '%Y%m%d')"
 _DAY = "strftime(dob, '%m%d')"
 _DOMAIN = "lambda x: split_part(x, '@', 2)"
+_EMAIL_START = (
+    "unnest(list_transform(emails, lambda x: left(x, 4) || '|' || left(split_part(x, '@', 2), 3)))"
+)
 _CONS = "nullif(regexp_replace({}, '[aeiouy]', '', 'g'), '')"
 RULES: tuple[Rule, ...] = (
     Rule("mobile", "unnest(mobiles)", "phone"),
@@ -45,19 +48,21 @@ RULES: tuple[Rule, ...] = (
     Rule("first_name_dob", f"lfn || '|' || {_DOB}", ""),
     Rule("last_name_dob", f"lln || '|' || {_DOB}", ""),
     Rule("name_patronymic", "lln || '|' || lfn || '|' || mn", ""),
-    Rule("name", "lln || '|' || lfn", "", cap=40),
+    # either order: first name and surname typed into each other's column
+    Rule("name", "least(lln, lfn) || '|' || greatest(lln, lfn)", "", cap=40),
     Rule("last_name", "lln", "", cap=40),
-    Rule("first_name_city", "lfn || '|' || city", "", cap=20),
+    Rule("name_city", "unnest([lfn, lln]) || '|' || city", "", cap=20),
     Rule("birth_date", _DOB, "", cap=8),
     # typed-by-hand data: names with typos, birth dates off by a digit
-    Rule("last_name_year", "lln || '|' || year(dob)", "", cap=20),
-    Rule("first_name_year", "lfn || '|' || year(dob)", "", cap=20),
+    Rule("name_year", "unnest([lfn, lln]) || '|' || year(dob)", "", cap=20),
     Rule("name_prefix", "left(lln, 3) || '|' || left(lfn, 3)", "", cap=40),
     # a year typed wrong, a mistyped e-mail domain, vowel typos in both names
     Rule("last_name_day", f"lln || '|' || {_DAY}", "", cap=20),
     Rule("first_name_day", f"lfn || '|' || {_DAY}", "", cap=20),
     Rule("email_local", "unnest(list_filter(elocals, lambda x: length(x) >= 4))", "email", cap=10),
     # a personal or small-office domain; free mail and big offices go over the cap
+    # typed by hand: the start of the mailbox and of its domain survive a typo further on
+    Rule("email_start", _EMAIL_START, "email", cap=20),
     Rule("email_domain", f"unnest(list_transform(emails, {_DOMAIN}))", "email", cap=20),
     Rule("name_consonants", f"{_CONS.format('lln')} || '|' || {_CONS.format('lfn')}", "", cap=40),
     Rule("snils", "snils", ""),

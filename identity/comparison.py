@@ -19,6 +19,8 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 CHUNK = 250_000
 NAME_TYPO = 0.9  # Jaro-Winkler of Latin keys: «Alen»/«Allen», «Kuznecov»/«Kuznetsov»
 NAME_SIMILAR = 0.8  # further apart, still worth a (learned) weight: «oNah»/«Noah»
+DOB_NEAR_DAYS = 31  # a day or the month typed wrong
+EMAIL_NEAR_EDITS = 3  # typed by hand: a few edits anywhere in the address, digits included
 EMAIL_TYPO_EDITS = 1  # a local-part typo at the same domain: «ivanov_a» / «ivnaov_a»
 
 
@@ -35,9 +37,12 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("first_name", ("different", "initial", "similar", "typo", "variant", "exact"), 5),
     Comparison("last_name", ("different", "similar", "typo", "exact"), 3),
     Comparison("middle_name", ("different", "initial", "exact")),
-    Comparison("birth_date", ("different", "within_10y", "within_1y", "typo", "exact")),
+    Comparison(
+        "birth_date",
+        ("different", "within_10y", "within_1y", "year_typo", "within_month", "typo", "exact"),
+    ),
     Comparison("phone", ("different", "shared_weak", "shared_mobile"), 2),
-    Comparison("email", ("different", "shared_weak", "similar", "exact"), 3),
+    Comparison("email", ("different", "shared_weak", "near", "similar", "exact"), 4),
     Comparison("city", ("different", "similar", "exact"), 2),
     Comparison("company", ("different", "name", "inn")),
     # a person's employer: colleagues share it, so it counts only beside a matching name
@@ -106,7 +111,9 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
         jw_city=_sim(frame, c("city_l"), c("city_r"), jw, 1.0, 0.0),
         jw_x1=_sim(frame, c("lfn_l"), c("lln_r"), jw, 1.0, 0.0),
         jw_x2=_sim(frame, c("lln_l"), c("lfn_r"), jw, 1.0, 0.0),
+        dl_year=_sim(frame, c("dob_l").dt.strftime("%Y"), c("dob_r").dt.strftime("%Y"), dl, 0, 99),
         dl_el=_sim(frame, c("elocals_l").list.first(), c("elocals_r").list.first(), dl, 0, 99),
+        dl_em=_sim(frame, c("emails_l").list.first(), c("emails_r").list.first(), dl, 0, 99),
         dl_dob=_sim(
             frame, c("dob_l").dt.strftime("%Y%m%d"), c("dob_r").dt.strftime("%Y%m%d"), dl, 0, 99
         ),
@@ -130,6 +137,9 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
             == c("emails_r").list.first().str.split("@").list.last()
         )
     )
+    email_near = (c("dl_em") <= EMAIL_NEAR_EDITS) & (
+        c("emails_l").list.first().str.len_chars() >= 10
+    )
     swapped = (c("lfn_l") == c("lln_r")) & (c("lln_l") == c("lfn_r"))
     full = c("full_first_l") & c("full_first_r")
     # names typed into each other's column, one of them mistyped: «Смирнов Олег» / «Олег Смирнав»
@@ -141,6 +151,11 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
         & (c("dob_l").dt.day() == c("dob_r").dt.month())
     )
     dob_typo = (c("dl_dob") <= 1) | dm_swap
+    # one digit of the year mistyped, month and day about right: «1975-09-10» / «1985-09-07»
+    month_day = (c("dob_l").dt.month().cast(pl.Int32) * 31 + c("dob_l").dt.day()) - (
+        c("dob_r").dt.month().cast(pl.Int32) * 31 + c("dob_r").dt.day()
+    )
+    year_typo = (c("dl_year") == 1) & (month_day.abs() <= DOB_NEAR_DAYS)
     company = c("kind_l") == "company"
     both_snils = c("snils_l").is_not_null() & c("snils_r").is_not_null()
     prefix = (pl.min_horizontal(c("lfn_l").str.len_chars(), c("lfn_r").str.len_chars()) >= 3) & (
@@ -168,8 +183,10 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
             null=c("mi_l").is_null() | c("mi_r").is_null() | company,
         ),
         birth_date=_lvl(
-            (days == 0, 4),
-            (dob_typo, 3),
+            (days == 0, 6),
+            (dob_typo, 5),
+            (days <= DOB_NEAR_DAYS, 4),
+            (year_typo, 3),
             (days <= 365, 2),
             (days <= 3653, 1),
             null=c("dob_l").is_null() | c("dob_r").is_null(),
@@ -183,9 +200,10 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
             & ((c("mobiles_l").list.len() == 0) | (c("mobiles_r").list.len() == 0)),
         ),
         email=_lvl(
-            (strong_mail.list.len() > 0, 3),
-            (email_typo, 2),
+            (strong_mail.list.len() > 0, 4),
+            (email_typo, 3),
             (c("mail").list.len() > 0, 1),
+            (email_near, 2),
             # a work address and a personal one differ by nature: only like against like counts
             null=(c("emails_l").list.len() == 0)
             | (c("emails_r").list.len() == 0)

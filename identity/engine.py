@@ -15,9 +15,10 @@ import numpy as np
 import polars as pl
 
 from identity.blocking import RULE_NAMES, block
-from identity.clustering import FORCED, Attributes, cluster_records
+from identity.clustering import FORCED, Attributes, ClusterState, cluster_records
 from identity.comparison import COMPARISONS, compare
 from identity.features import record_features
+from identity.fragments import merge_fragments
 from identity.guards import CONFLICT_REASONS, GUARDS_SCHEMA, identifier_guards
 from identity.model import Model, estimate, level_distribution, score, tf_tables
 from identity.overrides import Overrides
@@ -114,7 +115,7 @@ def deterministic_rule() -> pl.Expr:
     СНИЛС differ), or a personal identifier (an unguarded mobile
     or e-mail) together with the same first name and no other surname. Families share phones
     and mailboxes under *different* first names; namesakes share no identifier."""
-    shared_id = (pl.col("phone") == 2) | (pl.col("email") == 3)
+    shared_id = (pl.col("phone") == 2) | (pl.col("email") == 4)
     same_first = pl.col("first_name") >= 4
     return (
         pl.col("same_inn")
@@ -205,7 +206,7 @@ def _resolve(
     shown = evidence_rows(scored, levels, settings, must)
     del levels  # only the rows worth showing are kept: at 1M records most pairs are not
     evidence, assignments, edges = cluster_and_explain(
-        features, scored, shown, model, settings, overrides, dob_guard=dob_guard
+        features, scored, shown, model, settings, overrides, dob_guard=dob_guard, tf=tf
     )
     del shown
     guards = with_skipped_keys(guards, blocking.skipped)
@@ -264,6 +265,7 @@ def cluster_and_explain(
     overrides: Overrides,
     *,
     dob_guard: bool,
+    tf: dict[str, pl.DataFrame] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Cluster the scored pairs of ``records`` (steward overrides win); return the evidence of
     every decision, the record → cluster assignments and the candidate links (rid pairs,
@@ -271,18 +273,77 @@ def cluster_and_explain(
     :func:`evidence_rows` of ``scored``."""
     keys = records.get_column("record_key")
     must, cannot = override_pairs(overrides, keys)
+    attrs = _attributes(records, settings, dob_guard=dob_guard)
     label, decisions = cluster_records(
         records.height,
         scored.select("rid_l", "rid_r", "probability", "conflict", "forced"),
-        _attributes(records, settings, dob_guard=dob_guard),
+        attrs,
         link_threshold=settings.link_threshold,
         cluster_threshold=settings.cluster_threshold,
         must=must,
         cannot=cannot,
     )
+    if model is not None and scored.height:
+        label, decisions = _join_fragments(
+            records, label, decisions, scored, model, tf, settings, attrs, cannot, dob_guard
+        )
     evidence = _evidence(shown, decisions, keys, settings, model)
-    edges = decisions.select("rid_l", "rid_r")
+    # what an incremental run must rebuild together: decided links, and the pairs that may
+    # seed a fragment merge
+    seeds = scored.filter(pl.col("probability") >= settings.fragment_threshold)
+    edges = pl.concat([decisions.select("rid_l", "rid_r"), seeds.select("rid_l", "rid_r")])
+    edges = edges.unique(maintain_order=True)
     return evidence, _assignments(records, label, decisions), edges
+
+
+def _join_fragments(
+    records: pl.DataFrame,
+    label: np.ndarray,
+    decisions: pl.DataFrame,
+    scored: pl.DataFrame,
+    model: Model,
+    tf: dict[str, pl.DataFrame] | None,
+    settings: EngineSettings,
+    attrs: Attributes,
+    cannot: set[tuple[int, int]],
+    dob_guard: bool,
+) -> tuple[np.ndarray, pl.DataFrame]:
+    """Clusters merged on the evidence of all their cross pairs (see identity.fragments); each
+    merge is recorded as a link of its best cross pair, with the mean and the pair count."""
+    forbid: dict[int, set[int]] = {}
+    for x, y in cannot:
+        forbid.setdefault(x, set()).add(y)
+        forbid.setdefault(y, set()).add(x)
+    label, merges = merge_fragments(
+        records,
+        label,
+        scored,
+        model,
+        tf,
+        ClusterState(attrs, forbid),
+        threshold=settings.fragment_threshold,
+        dob_conflict_years=settings.dob_conflict_years,
+        conflict=_conflict_reason(dob_guard),
+    )
+    if not merges:
+        return label, decisions
+    joined = pl.DataFrame(
+        merges, schema=["rid_l", "rid_r", "probability", "pairs"], orient="row"
+    ).select(
+        pl.col("rid_l").cast(pl.UInt32),
+        pl.col("rid_r").cast(pl.UInt32),
+        decision=pl.lit("linked"),
+        reason=pl.format(
+            "fragments joined: their {} cross pairs average probability {}",
+            "pairs",
+            pl.col("probability").round(2),
+        ),
+        probability=pl.col("probability"),
+        forced=pl.lit(False),
+    )
+    kept = decisions.join(joined.select("rid_l", "rid_r"), on=["rid_l", "rid_r"], how="anti")
+    out = pl.concat([kept, joined.select(kept.columns).cast(kept.schema)])
+    return label, out.sort("rid_l", "rid_r")
 
 
 def with_skipped_keys(guards: pl.DataFrame, skipped: pl.DataFrame) -> pl.DataFrame:

@@ -226,9 +226,9 @@ def resolve_batch(
         part, local = _local(feats, ends_of, touching, weak)
         levels = compare(part, local, dob_conflict_years=settings.dob_conflict_years, tf=tf)
         scored = score_pairs(local, levels, model, dob_guard=dob_guard)
-        linked = scored.filter(
-            (pl.col("probability") >= settings.link_threshold) | pl.col("forced")
-        )
+        # a link, or a pair that may seed a fragment merge, ties its ends' components together
+        reach = min(settings.link_threshold, settings.fragment_threshold)
+        linked = scored.filter((pl.col("probability") >= reach) | pl.col("forced"))
         gid = part["gid"]
         must, _ = override_pairs(overrides, feats["record_key"])
         ends = np.concatenate(
@@ -257,7 +257,7 @@ def resolve_batch(
         rscored, rlevels, settings, override_pairs(overrides, rebuilt_part["record_key"])[0]
     )
     evidence, rebuilt, redges = cluster_and_explain(
-        rebuilt_part, rscored, rshown, model, settings, overrides, dob_guard=dob_guard
+        rebuilt_part, rscored, rshown, model, settings, overrides, dob_guard=dob_guard, tf=tf
     )
     # near misses from dirty records to records left untouched are evidence too
     in_area = pl.Series(np.isin(gid.to_numpy(), area))

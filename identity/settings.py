@@ -20,6 +20,8 @@ class EngineSettings:
     link_threshold: float = 0.9
     #: two clusters joined by a doubtful chain merge only if their scored pairs average this
     cluster_threshold: float = 0.3
+    #: two clusters whose cross pairs average this probability merge (identity/fragments.py)
+    fragment_threshold: float = 0.5
     #: records sharing one blocking key; a bigger block is skipped (and reported)
     max_block_size: int = 300
     #: candidate pairs one blocking rule may produce; more is refused with BlockingError
@@ -44,6 +46,8 @@ class EngineSettings:
             problems.append("link_threshold must be between 0 and 1 (exclusive)")
         if not 0.0 < self.cluster_threshold < 1.0:
             problems.append("cluster_threshold must be between 0 and 1 (exclusive)")
+        if not 0.0 < self.fragment_threshold < 1.0:
+            problems.append("fragment_threshold must be between 0 and 1 (exclusive)")
         if self.max_block_size < 2:
             problems.append("max_block_size must be at least 2")
         unknown = set(self.link_on) - set(IDENTIFIERS)

@@ -1,0 +1,132 @@
+"""Cluster-level evidence: joining fragments of one customer that no single pair links.
+
+Where every field is noisy (birth dates off by a month, names and e-mails mistyped, half the
+values missing) one customer's records often split into fragments whose best pair is only
+"probably" a match. One pair is weak evidence; every pair between the two fragments agreeing is
+strong. After pairwise clustering, two clusters joined by a scored pair of at least
+``cluster_threshold`` are compared on *all* their cross pairs (also those blocking never
+proposed) and merge when the mean match probability of those pairs reaches the threshold too —
+the same rule the careful clustering applies to a chain of links — and no hard conflict forbids
+it. Merges are greedy, best mean first, and repeat on the merged clusters until none is left.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from identity.clustering import ClusterState
+from identity.comparison import compare
+from identity.model import Model, score
+
+#: two clusters with more cross pairs than this are not compared here (big clusters are
+#: decided by their pairs already; this bounds the work at any scale)
+MAX_CROSS_PAIRS = 400
+MAX_ROUNDS = 5
+
+
+def _cross_pairs(label: np.ndarray, cand: pl.DataFrame) -> pl.DataFrame:
+    """Every record pair (rid_l < rid_r) between the clusters of each candidate pair."""
+    members = pl.DataFrame({"rid": np.arange(len(label)), "c": label}).cast(pl.Int64)
+    pairs = cand.join(members.rename({"rid": "x", "c": "a"}), on="a").join(
+        members.rename({"rid": "y", "c": "b"}), on="b"
+    )
+    return pairs.select(
+        "a",
+        "b",
+        rid_l=pl.min_horizontal("x", "y").cast(pl.UInt32),
+        rid_r=pl.max_horizontal("x", "y").cast(pl.UInt32),
+    )
+
+
+def _members(label: np.ndarray, cand: pl.DataFrame) -> dict[int, list[int]]:
+    """Records of every cluster named in ``cand``."""
+    wanted = np.union1d(cand["a"].to_numpy(), cand["b"].to_numpy())
+    rids = np.flatnonzero(np.isin(label, wanted))
+    out: dict[int, list[int]] = {}
+    for rid, c in zip(rids.tolist(), label[rids].tolist(), strict=True):
+        out.setdefault(c, []).append(rid)
+    return out
+
+
+def _built(state: ClusterState, rids: list[int]) -> int:
+    """The root of ``rids`` in ``state``, uniting them first (they are one cluster already)."""
+    root = state.find(rids[0])
+    for r in rids[1:]:
+        other = state.find(r)
+        if other != root:
+            root = state.union(root, other)
+    return root
+
+
+def merge_fragments(
+    records: pl.DataFrame,
+    label: np.ndarray,
+    scored: pl.DataFrame,
+    model: Model,
+    tf: dict[str, pl.DataFrame] | None,
+    state: ClusterState,
+    *,
+    threshold: float,
+    dob_conflict_years: int,
+    conflict: pl.Expr,
+) -> tuple[np.ndarray, list[tuple[int, int, float, int]]]:
+    """New labels (smallest rid per cluster) and the merges made: (rid_l, rid_r of the best
+    cross pair, mean probability, cross pairs). ``conflict`` flags a pair that forbids a merge."""
+    label = label.copy()
+    merges: list[tuple[int, int, float, int]] = []
+    seeds = scored.filter(pl.col("probability") >= threshold).select("rid_l", "rid_r")
+    sizes = np.bincount(label, minlength=len(label))
+    for _ in range(MAX_ROUNDS):
+        cand = (
+            seeds.select(
+                a=pl.Series(label).gather(seeds["rid_l"]), b=pl.Series(label).gather(seeds["rid_r"])
+            )
+            .filter(pl.col("a") != pl.col("b"))
+            .select(a=pl.min_horizontal("a", "b"), b=pl.max_horizontal("a", "b"))
+            .unique()
+            .cast(pl.Int64)
+        )
+        small = sizes[cand["a"].to_numpy()] * sizes[cand["b"].to_numpy()] <= MAX_CROSS_PAIRS
+        cand = cand.filter(pl.Series(small))
+        if not cand.height:
+            break
+        cross = _cross_pairs(label, cand)
+        levels = compare(
+            records, cross.select("rid_l", "rid_r"), dob_conflict_years=dob_conflict_years, tf=tf
+        )
+        total = score(levels, model)[1]
+        cross = cross.with_columns(
+            p=pl.Series(1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))),
+            w=pl.Series(total),
+            bad=levels.select(conflict.is_not_null()).to_series(),
+        )
+        ranked = (
+            cross.group_by("a", "b")
+            .agg(
+                mean=pl.col("p").mean(),
+                n=pl.len(),
+                bad=pl.col("bad").any(),
+                best=pl.struct("rid_l", "rid_r").sort_by("w").last(),
+            )
+            .filter((pl.col("mean") >= threshold) & ~pl.col("bad"))
+            .sort(["mean", "a", "b"], descending=[True, False, False])
+        )
+        members = _members(label, cand)
+        done: set[int] = set()
+        for a, b, mean, n, best in ranked.select("a", "b", "mean", "n", "best").iter_rows():
+            if a in done or b in done:  # re-judged next round, on the merged cluster
+                continue
+            ra, rb = _built(state, members[a]), _built(state, members[b])
+            if state.conflict(ra, rb) is not None:
+                continue
+            state.union(ra, rb)
+            done.update((a, b))
+            merges.append((best["rid_l"], best["rid_r"], mean, n))
+            keep, gone = min(a, b), max(a, b)
+            label[members[gone]] = keep
+            sizes[keep] += sizes[gone]
+            sizes[gone] = 0
+        if not done:
+            break
+    return label, merges
