@@ -68,6 +68,8 @@ class MatchingConfig(_Strict):
     max_people_per_identifier: int = Field(default=3, ge=1, le=1000)
     link_threshold: float = Field(default=0.9, gt=0.0, lt=1.0)
     cluster_threshold: float = Field(default=0.3, gt=0.0, lt=1.0)
+    #: two clusters whose cross pairs average this match probability merge (fragments)
+    fragment_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
     max_block_size: int = Field(default=300, ge=2, le=100_000)
     max_pairs_per_rule: int = Field(default=30_000_000, ge=1000)
     dob_conflict_years: int = Field(default=5, ge=0, le=100)

@@ -98,6 +98,7 @@ def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
         link_on=tuple(m.link_on),
         link_threshold=m.link_threshold,
         cluster_threshold=m.cluster_threshold,
+        fragment_threshold=m.fragment_threshold,
         max_block_size=m.max_block_size,
         max_pairs_per_rule=m.max_pairs_per_rule,
         max_records_per_identifier=m.max_records_per_identifier,
