@@ -15,9 +15,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from identity.clustering import ClusterState
+from identity.clustering import Attributes, ClusterState
 from identity.comparison import compare
 from identity.model import Model, score
+from identity.scoring import conflict_reason
+from identity.settings import EngineSettings
 
 #: two clusters with more cross pairs than this are not compared here (big clusters are
 #: decided by their pairs already; this bounds the work at any scale)
@@ -130,3 +132,53 @@ def merge_fragments(
         if not done:
             break
     return label, merges
+
+
+def join_fragments(
+    records: pl.DataFrame,
+    label: np.ndarray,
+    decisions: pl.DataFrame,
+    scored: pl.DataFrame,
+    model: Model,
+    tf: dict[str, pl.DataFrame] | None,
+    settings: EngineSettings,
+    attrs: Attributes,
+    cannot: set[tuple[int, int]],
+    dob_guard: bool,
+) -> tuple[np.ndarray, pl.DataFrame]:
+    """Clusters merged on the evidence of all their cross pairs (:func:`merge_fragments`); each
+    merge is recorded as a link of its best cross pair, with the mean and the pair count."""
+    forbid: dict[int, set[int]] = {}
+    for x, y in cannot:
+        forbid.setdefault(x, set()).add(y)
+        forbid.setdefault(y, set()).add(x)
+    label, merges = merge_fragments(
+        records,
+        label,
+        scored,
+        model,
+        tf,
+        ClusterState(attrs, forbid),
+        threshold=settings.fragment_threshold,
+        dob_conflict_years=settings.dob_conflict_years,
+        conflict=conflict_reason(dob_guard),
+    )
+    if not merges:
+        return label, decisions
+    joined = pl.DataFrame(
+        merges, schema=["rid_l", "rid_r", "probability", "pairs"], orient="row"
+    ).select(
+        pl.col("rid_l").cast(pl.UInt32),
+        pl.col("rid_r").cast(pl.UInt32),
+        decision=pl.lit("linked"),
+        reason=pl.format(
+            "fragments joined: their {} cross pairs average probability {}",
+            "pairs",
+            pl.col("probability").round(2),
+        ),
+        probability=pl.col("probability"),
+        forced=pl.lit(False),
+    )
+    kept = decisions.join(joined.select("rid_l", "rid_r"), on=["rid_l", "rid_r"], how="anti")
+    out = pl.concat([kept, joined.select(kept.columns).cast(kept.schema)])
+    return label, out.sort("rid_l", "rid_r")

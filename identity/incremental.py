@@ -25,28 +25,19 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from identity.blocking import RULE_NAMES, active_rules, block_keys_sql, keys_copy_sql
+from identity.batch_guards import batch_identifier_guards, batch_skipped_keys, strong_identifiers
+from identity.blocking import active_rules, block_keys_sql, keys_copy_sql
 from identity.comparison import compare
-from identity.engine import (
-    Resolution,
-    _evidence,
-    cluster_and_explain,
-    dob_reliable,
-    duckdb_connect,
-    evidence_rows,
-    override_pairs,
-    score_pairs,
-    with_skipped_keys,
-)
+from identity.engine import Resolution, cluster_and_explain, duckdb_connect, override_pairs
+from identity.evidence import evidence_rows, link_evidence
 from identity.features import record_features
-from identity.guards import WEAK_PHONE, _keep, identifier_guards
 from identity.overrides import Overrides
+from identity.scoring import dob_reliable, score_pairs
 from identity.settings import EngineSettings
 from identity.sqlexec import execute, query, static_sql
 from identity.store import State, pending_keys
 
 log = logging.getLogger(__name__)
-_IDS = ("mobiles", "lands", "emails")
 
 
 class StateMismatchError(ValueError):
@@ -61,18 +52,6 @@ class Batch:
     new_features: pl.DataFrame
     rebuilt: int  # records re-clustered
     compared: int  # pairs compared
-
-
-def _strong(part: pl.DataFrame, weak: pl.Series) -> pl.DataFrame:
-    """``part`` with ``smobiles`` / ``semails`` as :func:`identifier_guards` sets them."""
-    emails = part.select("rid", "emails", "eroles").explode("emails", "eroles")
-    semails = emails.filter(~pl.col("eroles").fill_null(False)).select(
-        "rid", value=pl.col("emails")
-    )
-    mobiles = part.select("rid", value=pl.col("mobiles")).explode("value")
-    return part.with_columns(
-        smobiles=_keep(part, mobiles, weak), semails=_keep(part, semails, weak)
-    )
 
 
 def _local(
@@ -92,7 +71,7 @@ def _local(
         .select(rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"), rules="rules")
         .sort("rid_l", "rid_r")
     )
-    return _strong(part, weak), local
+    return strong_identifiers(part, weak), local
 
 
 def _pairs(con: duckdb.DuckDBPyConnection, focus: np.ndarray, *, within: bool) -> pl.DataFrame:
@@ -104,53 +83,6 @@ def _pairs(con: duckdb.DuckDBPyConnection, focus: np.ndarray, *, within: bool) -
         return query(con, "batch_pairs", static_sql("batch_pairs"), [within])
     finally:
         con.unregister("focus")
-
-
-def _guards(
-    feats: pl.DataFrame, new: pl.DataFrame, state: State, settings: EngineSettings
-) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
-    """(identifier guards now, weak values, rids holding an identifier whose guard changed)."""
-    touched = new.select(v=pl.concat_list(_IDS)).explode("v").drop_nulls().unique()["v"]
-    long = feats.select("rid", v=pl.concat_list(_IDS)).explode("v")
-    holders = long.filter(pl.col("v").is_in(touched.implode()))
-    _, table = identifier_guards(
-        feats.filter(pl.col("rid").is_in(holders["rid"].implode())), settings
-    )
-    fresh = table.filter(pl.col("value").is_in(touched.implode()))
-    ids = state.guards.filter(pl.col("type").is_in(["phone", "email"]))
-    before = ids.filter(pl.col("value").is_in(touched.implode())).select("value", "reason")
-    after = fresh.select("value", "reason")
-    changed = pl.concat(
-        [
-            before.join(after, on=["value", "reason"], how="anti"),
-            after.join(before, on=["value", "reason"], how="anti"),
-        ]
-    )["value"]
-    table = pl.concat([ids.filter(~pl.col("value").is_in(touched.implode())), fresh])
-    weak = table.filter(pl.col("reason") != WEAK_PHONE)["value"].unique()
-    moved = holders.filter(pl.col("v").is_in(changed.implode()))["rid"].unique()
-    return table.sort("type", "value", "reason"), weak, moved
-
-
-def _skipped(state: State, fresh: pl.DataFrame, new_keys: pl.DataFrame) -> pl.DataFrame:
-    """The blocking rows of the guards table: old ones for keys the batch did not touch."""
-    names = dict(enumerate(RULE_NAMES))
-    touched = new_keys.select(
-        type=pl.lit("blocking:") + pl.col("rule").replace_strict(names), value="key"
-    ).unique()
-    old = state.guards.filter(pl.col("type").str.starts_with("blocking:")).join(
-        touched, on=["type", "value"], how="anti"
-    )
-    rows = with_skipped_keys(
-        old.clear(), fresh.with_columns(rule=pl.col("rule").replace_strict(names))
-    )
-    order = {f"blocking:{n}": i for i, n in names.items()}
-    return (
-        pl.concat([old, rows])
-        .with_columns(bit=pl.col("type").replace_strict(order, return_dtype=pl.Int64))
-        .sort(["bit", "records", "value"], descending=[False, True, False])
-        .drop("bit")
-    )
 
 
 def _within_levels(
@@ -210,7 +142,7 @@ def resolve_batch(
     if new.get_column("record_key").is_in(state.features["record_key"].implode()).any():
         raise StateMismatchError("the batch repeats records already resolved")
     feats = pl.concat([state.features, new.select(state.features.columns)], rechunk=False)
-    ids, weak, moved = _guards(feats, new, state, settings)
+    ids, weak, moved = batch_identifier_guards(feats, new, state, settings)
     dob_guard = dob_reliable(model, settings)
     with duckdb_connect() as con:
         con.register("features", new.to_arrow())
@@ -266,7 +198,7 @@ def resolve_batch(
         schema={"rid_l": pl.UInt32, "rid_r": pl.UInt32, "decision": pl.String, "reason": pl.String}
     )
     shown = evidence_rows(scored.filter(outside), levels.filter(outside), settings, set())
-    near = _evidence(shown, none, part["record_key"], settings, model)
+    near = link_evidence(shown, none, part["record_key"], settings, model)
     keys_in = rebuilt_part["record_key"].implode()
     moved_keys = feats["record_key"].gather(dirty).implode()
     kept_evidence = state.evidence.filter(
@@ -282,7 +214,7 @@ def resolve_batch(
             redges.select(rid_l=rgid.gather(redges["rid_l"]), rid_r=rgid.gather(redges["rid_r"])),
         ]
     )
-    guards = pl.concat([ids, _skipped(state, fresh, new_keys)])
+    guards = pl.concat([ids, batch_skipped_keys(state, fresh, new_keys)])
     result = Resolution(
         assignments=pl.concat(
             [

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from identity.engine import evidence_schema
+from identity.evidence import evidence_schema
 from identity.explain import Explanation, explain, fields_text, query_kind
 from identity.normalize.emails import normalize_emails
 from identity.normalize.phones import normalize_phones

@@ -7,8 +7,9 @@ import polars as pl
 import pytest
 
 from identity.blocking import block
-from identity.engine import evidence_schema, resolve
+from identity.engine import resolve
 from identity.errors import BlockingError, SqlError
+from identity.evidence import evidence_schema
 from identity.features import record_features
 from identity.guards import identifier_guards
 from identity.overrides import Overrides

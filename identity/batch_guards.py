@@ -1,0 +1,78 @@
+"""The guards after an incremental batch, without recomputing them for the whole store.
+
+Identifier guards are recomputed only for the identifiers the batch brought (over every record
+holding one), and the records whose identifier changed guard are reported: their pairs must be
+rebuilt. Skipped blocking keys are kept from the last run except for the keys the batch
+touched. The tables equal what a full run over the same records writes.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from identity.blocking import RULE_NAMES
+from identity.evidence import with_skipped_keys
+from identity.guards import WEAK_PHONE, _keep, identifier_guards
+from identity.settings import EngineSettings
+from identity.store import State
+
+_IDS = ("mobiles", "lands", "emails")
+
+
+def strong_identifiers(part: pl.DataFrame, weak: pl.Series) -> pl.DataFrame:
+    """``part`` with ``smobiles`` / ``semails`` as :func:`identifier_guards` sets them."""
+    emails = part.select("rid", "emails", "eroles").explode("emails", "eroles")
+    semails = emails.filter(~pl.col("eroles").fill_null(False)).select(
+        "rid", value=pl.col("emails")
+    )
+    mobiles = part.select("rid", value=pl.col("mobiles")).explode("value")
+    return part.with_columns(
+        smobiles=_keep(part, mobiles, weak), semails=_keep(part, semails, weak)
+    )
+
+
+def batch_identifier_guards(
+    feats: pl.DataFrame, new: pl.DataFrame, state: State, settings: EngineSettings
+) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+    """(identifier guards now, weak values, rids holding an identifier whose guard changed)."""
+    touched = new.select(v=pl.concat_list(_IDS)).explode("v").drop_nulls().unique()["v"]
+    long = feats.select("rid", v=pl.concat_list(_IDS)).explode("v")
+    holders = long.filter(pl.col("v").is_in(touched.implode()))
+    _, table = identifier_guards(
+        feats.filter(pl.col("rid").is_in(holders["rid"].implode())), settings
+    )
+    fresh = table.filter(pl.col("value").is_in(touched.implode()))
+    ids = state.guards.filter(pl.col("type").is_in(["phone", "email"]))
+    before = ids.filter(pl.col("value").is_in(touched.implode())).select("value", "reason")
+    after = fresh.select("value", "reason")
+    changed = pl.concat(
+        [
+            before.join(after, on=["value", "reason"], how="anti"),
+            after.join(before, on=["value", "reason"], how="anti"),
+        ]
+    )["value"]
+    table = pl.concat([ids.filter(~pl.col("value").is_in(touched.implode())), fresh])
+    weak = table.filter(pl.col("reason") != WEAK_PHONE)["value"].unique()
+    moved = holders.filter(pl.col("v").is_in(changed.implode()))["rid"].unique()
+    return table.sort("type", "value", "reason"), weak, moved
+
+
+def batch_skipped_keys(state: State, fresh: pl.DataFrame, new_keys: pl.DataFrame) -> pl.DataFrame:
+    """The blocking rows of the guards table: old ones for keys the batch did not touch."""
+    names = dict(enumerate(RULE_NAMES))
+    touched = new_keys.select(
+        type=pl.lit("blocking:") + pl.col("rule").replace_strict(names), value="key"
+    ).unique()
+    old = state.guards.filter(pl.col("type").str.starts_with("blocking:")).join(
+        touched, on=["type", "value"], how="anti"
+    )
+    rows = with_skipped_keys(
+        old.clear(), fresh.with_columns(rule=pl.col("rule").replace_strict(names))
+    )
+    order = {f"blocking:{n}": i for i, n in names.items()}
+    return (
+        pl.concat([old, rows])
+        .with_columns(bit=pl.col("type").replace_strict(order, return_dtype=pl.Int64))
+        .sort(["bit", "records", "value"], descending=[False, True, False])
+        .drop("bit")
+    )
