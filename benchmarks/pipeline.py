@@ -8,7 +8,8 @@
 Reports generation time, pipeline wall time and peak RSS (of the `svod run` process and its
 workers), the seconds and peak RSS of every stage (from the run's ``stage finished`` log lines),
 records, customers, and pairwise / B-cubed scores of the published record_links against the
-truth file when the workspace has one.
+truth file when the workspace has one. Unless ``--skip-rerun``: the seconds of a second run with
+nothing changed, and of a third after one small new file (``rerun_new_file_*``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,17 @@ def prepare(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     }
 
 
+def write_small_file(root: Path, rows: int = 50) -> int:
+    """A small new sales CSV (``rows`` made-up people), as if a manager dropped one more file."""
+    folder = root / "inbox" / "sales"
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["ФИО;Телефон;E-mail"]
+    for i in range(rows):
+        lines.append(f"Новиков{i} Пётр Ильич;+7 916 {i:03d}-00-{i % 100:02d};late{i}@example.ru")
+    (folder / "late_leads.csv").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -95,7 +107,9 @@ def main() -> None:
     parser.add_argument(
         "--inbox-from", type=Path, help="copy svod.toml, inbox/ (and truth/) of this workspace"
     )
-    parser.add_argument("--skip-rerun", action="store_true", help="no second, unchanged run")
+    parser.add_argument(
+        "--skip-rerun", action="store_true", help="no unchanged re-run nor one-new-file re-run"
+    )
     parser.add_argument("--name", help="result file name (default: pipeline[-small|-inbox])")
     args = parser.parse_args()
     root: Path = args.workspace
@@ -106,8 +120,9 @@ def main() -> None:
     result |= {"pipeline_seconds": round(seconds, 2), "pipeline_peak_rss_mb": round(rss, 1)}
     result["stages"] = stages
     if not args.skip_rerun:
-        rerun_seconds, _, _ = run_logged(cmd, root / "rerun.log")
+        rerun_seconds, _, rerun_stages = run_logged(cmd, root / "rerun.log")
         result["rerun_unchanged_seconds"] = round(rerun_seconds, 2)
+        result["rerun_unchanged_stages"] = rerun_stages
     if (root / "truth").is_dir():
         scores = score(workspace_labels(root))
         result |= {
@@ -117,6 +132,12 @@ def main() -> None:
             "pairwise_f1": round(scores.pairwise_f1, 4),
             "bcubed_f1": round(scores.bcubed_f1, 4),
         }
+    if not args.skip_rerun:  # after scoring: the new file has no truth
+        rows = write_small_file(root)
+        rerun_seconds, _, rerun_stages = run_logged(cmd, root / "rerun-new-file.log")
+        result["rerun_new_file_rows"] = rows
+        result["rerun_new_file_seconds"] = round(rerun_seconds, 2)
+        result["rerun_new_file_stages"] = rerun_stages
     default = "pipeline-small" if args.small else "pipeline"
     save(args.name or (default + ("-inbox" if args.inbox_from else "")), result)
 

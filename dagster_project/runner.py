@@ -6,6 +6,7 @@ A CLI run and a run launched from the Dagster UI execute the same assets.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.defs.automation import RANGE_END, RANGE_START, batch_tags
-from dagster_project.defs.pipeline import ASSETS, BATCHES_NAME, raw_batches
+from dagster_project.defs.pipeline import ASSETS, BATCHES_NAME, FORCE_TAG, raw_batches
 from dagster_project.resources import build_resources, warehouse_path
 from pipelines.batches import inbox_batches
 from pipelines.dryrun import prepare_dry_run
@@ -22,6 +23,20 @@ from pipelines.warehouse import table_exists
 from pipelines.workspace import Workspace
 
 QUIET_RUN_CONFIG: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+class _SkippedCheckNotes(logging.Filter):
+    """Drops Dagster's warning that a skipped step's blocking checks gave no result.
+
+    That is what a run with nothing to do looks like (its ``runs.note`` says so); the warning
+    would only alarm the person at the terminal.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "emitted no result" not in record.getMessage()
+
+
+logging.getLogger("dagster._core.execution.plan.active").addFilter(_SkippedCheckNotes())
 
 
 @dataclass(frozen=True)
@@ -70,17 +85,21 @@ def _run_row(root: Path, run_id: str) -> dict[str, Any] | None:
     return run
 
 
-def run_pipeline(root: Path, *, verbose: bool = False) -> RunOutcome:
+def run_pipeline(root: Path, *, verbose: bool = False, force: bool = False) -> RunOutcome:
     """Materialise every asset for the workspace at ``root`` in this process.
 
     Every inbox file version becomes a partition of ``raw_batches`` (in a throw-away instance)
-    and the run covers them all, like a single-run backfill in the UI.
+    and the run covers them all, like a single-run backfill in the UI. When nothing changed
+    since the last publish the run stops after ingest (logged in ``runs`` with a note), unless
+    ``force``.
     """
     ws = Workspace.open(root)  # validates svod.toml before anything runs
     with ws.lock(), dg.DagsterInstance.ephemeral() as instance:
         batches = inbox_batches(ws)
         keys = [b.key for b in batches]
         tags = {"svod/workspace": str(ws.root)[:200]}
+        if force:
+            tags[FORCE_TAG] = "true"
         selection: list[dg.AssetsDefinition] = list(ASSETS)
         if keys:
             instance.add_dynamic_partitions(BATCHES_NAME, keys)

@@ -76,17 +76,26 @@ def run(
         typer.Option(
             "--full-resolve",
             help="Resolve every record from scratch and re-estimate the model "
-            "(instead of resolving only new records against the last run).",
+            "(instead of resolving only new records against the last run); implies --force.",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Stage, resolve and publish even if nothing changed since the last publish.",
         ),
     ] = False,
 ) -> None:
     """Run the whole pipeline (ingest → stage → resolve → publish) on a workspace.
 
     Runs the same Dagster asset graph as the UI, in this process. New and changed inbox files are
-    read; unchanged ones are skipped. Quality checks run on every layer; a failed blocking check
-    stops the run before publishing and says which check failed on which source. The published
-    tables are replaced only if every stage succeeds, as a new numbered snapshot. Ends with a
-    summary; exits 1 if the run failed.
+    read; unchanged ones are skipped. If nothing that decides the result changed since the last
+    publish (batches, svod.toml, overrides, Svod's version), the run is logged and stops there,
+    leaving the published tables as they are (--force runs every stage). Quality checks run on
+    every layer; a failed blocking check stops the run before publishing and says which check
+    failed on which source. The published tables are replaced only if every stage succeeds, as a
+    new numbered snapshot. Ends with a summary; exits 1 if the run failed.
     """
     from dagster_project.runner import dry_run as run_dry
     from dagster_project.runner import run_pipeline
@@ -108,7 +117,7 @@ def run(
                     from pipelines.workspace import Workspace
 
                     request_full(Workspace.open(root))
-                outcome = run_pipeline(root, verbose=verbose)
+                outcome = run_pipeline(root, verbose=verbose, force=force or full_resolve)
     except SvodError as exc:
         fail(str(exc))
     where = scratch or root
@@ -124,6 +133,8 @@ def run(
     for f in outcome.run.get("files") or []:
         if f["status"] == "failed":
             console.print(f"[yellow]warning:[/] {f['error']}", highlight=False)
+    if outcome.run.get("note"):
+        out.print(f"Nothing to do: {outcome.run['note']} (--force runs every stage).")
     table = _summary_table(outcome.run)
     if scratch is not None:
         table.title = "Svod DRY RUN summary (nothing published)"

@@ -247,18 +247,22 @@ def current_batches(ws: Workspace) -> list[dict[str, Any]]:
     return [latest[k] for k in sorted(latest)]
 
 
+def read_records(folder: Path) -> pl.DataFrame:
+    """The records of one batch folder in the current RAW_SCHEMA.
+
+    Batches written before a field was added to RAW_SCHEMA lack it: null-fill, do not fail.
+    """
+    r = pl.read_parquet(folder / "records.parquet")
+    return r.with_columns(
+        pl.lit(None, t).alias(c) for c, t in RAW_SCHEMA.items() if c not in r
+    ).select(list(RAW_SCHEMA))
+
+
 def load_raw(ws: Workspace) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Records and quarantined rows of the batches in force."""
     batches = current_batches(ws)
-    records = [pl.read_parquet(Path(b["dir"]) / "records.parquet") for b in batches]
+    records = [read_records(Path(b["dir"])) for b in batches]
     quarantine = [pl.read_parquet(Path(b["dir"]) / "quarantine.parquet") for b in batches]
-    # batches written before a field was added to RAW_SCHEMA lack it: null-fill, do not fail
-    records = [
-        r.with_columns(
-            pl.lit(None, t).alias(c) for c, t in RAW_SCHEMA.items() if c not in r
-        ).select(list(RAW_SCHEMA))
-        for r in records
-    ]
     all_records = pl.concat(records) if records else pl.DataFrame(schema=RAW_SCHEMA)
     kept, repeated = split_repeated_records(all_records)
     return (

@@ -2,7 +2,8 @@
 
 Each stage reads its input from the lake and writes its output there, so any orchestrator (the
 Dagster assets, a test, a notebook) can run them one by one. Only ``publish_stage`` changes the
-published tables.
+published tables; ``unchanged_run`` says when a run has nothing to do (see
+``pipelines.fingerprint``) and ``record_unchanged_run`` logs such a run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ import polars as pl
 from identity.overrides import load_overrides
 from identity.registry import assign_customer_ids
 from identity.settings import EngineSettings
+from pipelines.fingerprint import (
+    UNCHANGED_NOTE,
+    load_fingerprint,
+    run_fingerprint,
+    save_fingerprint,
+    unchanged_since,
+)
 from pipelines.ingest import (
     FileReport,
     IngestReport,
@@ -28,13 +36,18 @@ from pipelines.ingest import (
     ingest,
     ingest_keys,
     load_events,
-    load_raw,
 )
 from pipelines.profile.build import PROFILE_UNUSED, build_profile_tables, record_links
 from pipelines.profile.history import history_snapshot
 from pipelines.resolution import resolve_workspace, write_outputs
-from pipelines.staging import stage
-from pipelines.warehouse import RUNS_COLUMNS, previous_identity, publish, record_run
+from pipelines.stagecache import stage_batches
+from pipelines.warehouse import (
+    RUNS_COLUMNS,
+    mirror_runs,
+    previous_identity,
+    publish,
+    record_run,
+)
 from pipelines.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -78,17 +91,66 @@ def _ingest_meta(ws: Workspace, run_id: str) -> dict[str, Any]:
 
 def stage_stage(ws: Workspace, run_id: str) -> StageCounts:
     """Normalise every raw batch in force into ``lake/staged``; quarantine what cannot be used."""
-    raw, ingest_quarantine = load_raw(ws)
-    staged, stage_quarantine = stage(raw, default_region=ws.config.normalize.default_region)
+    done = stage_batches(ws)
+    staged = done.staged
     files = IngestReport(files=[FileReport(**f) for f in _ingest_meta(ws, run_id)["files"]])
     quarantine = pl.concat(
-        [ingest_quarantine, stage_quarantine, failed_file_quarantine(files)]
+        [done.ingest_quarantine, done.stage_quarantine, failed_file_quarantine(files)]
     ).sort("source", "source_file", "source_row", nulls_last=True)
     ws.staged_dir.mkdir(parents=True, exist_ok=True)
     staged.write_parquet(ws.staged_dir / "staged.parquet")
     quarantine.write_parquet(ws.staged_dir / "quarantine.parquet")
-    rows_in = raw.height + ingest_quarantine.height
+    rows_in = staged.height + done.stage_quarantine.height + done.ingest_quarantine.height
     return StageCounts(rows_in=rows_in, staged=staged.height, quarantined=rows_in - staged.height)
+
+
+def unchanged_run(
+    ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str, *, force: bool = False
+) -> str | None:
+    """Fingerprint this run's inputs (kept for publish); the run it repeats, if nothing changed.
+
+    None means work is due: something changed, the last publish is not current, or ``force``.
+    """
+    parts = run_fingerprint(ws, _ingest_meta(ws, run_id)["files"])
+    save_fingerprint(ws, run_id, parts)
+    return None if force else unchanged_since(con, parts)
+
+
+def record_unchanged_run(
+    ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str, previous: str
+) -> dict[str, Any]:
+    """Log a run that did nothing as a success; its counts are those of the publish it kept."""
+    meta = _ingest_meta(ws, run_id)
+    files = meta["files"]
+    cursor = con.execute(
+        "SELECT * FROM runs WHERE run_id = ? AND status = 'success' "
+        "ORDER BY finished_at DESC LIMIT 1",
+        [previous],
+    )
+    row = cursor.fetchone()
+    kept = dict(zip([d[0] for d in cursor.description], row or (), strict=False))
+    run: dict[str, Any] = {k: kept.get(k) for k in RUNS_COLUMNS}
+    run.update(
+        run_id=run_id,
+        started_at=datetime.fromisoformat(meta["started_at"]),
+        finished_at=datetime.now(UTC),
+        status="success",
+        failed_stage=None,
+        error=None,
+        files_seen=len(files),
+        files_ingested=sum(1 for f in files if f["status"] == "ingested"),
+        files_skipped=sum(1 for f in files if f["status"] == "skipped"),
+        files_failed=sum(1 for f in files if f["status"] == "failed"),
+        customers_created=0,
+        customers_merged=0,
+        files=files,
+        fingerprint=load_fingerprint(ws, run_id),
+        note=UNCHANGED_NOTE.format(run=previous),
+    )
+    record_run(con, run)
+    mirror_runs(con, ws.published_dir)
+    log.info("nothing changed", extra={"run_id": run_id, "kept_run": previous})
+    return run
 
 
 def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
@@ -203,6 +265,8 @@ def publish_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
             "customers_created": changes.filter(pl.col("change") == "created").height,
             "customers_merged": changes.filter(pl.col("change") == "merged").height,
             "files": files,
+            "fingerprint": load_fingerprint(ws, run_id),
+            "note": None,
         }
         publish(con, tables, summary, ws.published_dir)
     finally:

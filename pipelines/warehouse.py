@@ -74,7 +74,11 @@ RUNS_COLUMNS: dict[str, str] = {
     "customers_created": "BIGINT",
     "customers_merged": "BIGINT",
     "files": "JSON",
+    "fingerprint": "VARCHAR",  # JSON: hashes of what decided the result (pipelines.fingerprint)
+    "note": "VARCHAR",  # e.g. why a run did nothing
 }
+#: Columns added to ``runs`` after its first release; older warehouses get them on next write.
+_RUNS_ADDED = ("fingerprint", "note")
 
 
 def quote_ident(name: str) -> str:
@@ -135,14 +139,27 @@ def _run_values(run: Mapping[str, Any]) -> list[Any]:
     values = []
     for key in RUNS_COLUMNS:
         value = run.get(key)
-        values.append(json.dumps(value, ensure_ascii=False) if key == "files" else value)
+        encode = key == "files" or (key == "fingerprint" and isinstance(value, dict))
+        values.append(json.dumps(value, ensure_ascii=False) if encode else value)
     return values
 
 
 def record_run(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any]) -> None:
     """Append one row to ``runs`` (used on its own for a failed run)."""
     con.execute(create_runs_sql())
+    for column in _RUNS_ADDED:
+        kind = RUNS_COLUMNS[column]
+        con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {quote_ident(column)} {kind}")
     con.execute(insert_run_sql(), _run_values(run))
+
+
+def mirror_runs(con: duckdb.DuckDBPyConnection, mirror_dir: Path) -> None:
+    """Rewrite ``runs.parquet`` of the Parquet mirror (for a run that published nothing)."""
+    if not mirror_dir.is_dir() or not table_exists(con, "runs"):
+        return
+    tmp = mirror_dir / ".runs.parquet.tmp"
+    con.sql("SELECT * FROM runs ORDER BY started_at").pl().write_parquet(tmp)
+    tmp.replace(mirror_dir / "runs.parquet")
 
 
 #: Every publish (and rollback) copies the published tables into this schema as snapshot N.

@@ -87,7 +87,7 @@ def test_a_run_killed_at_any_stage_changes_nothing_published(
 
 def test_rerunning_the_same_batch_changes_nothing(published: Path) -> None:
     before = state(published)
-    outcome = run_pipeline(published)
+    outcome = run_pipeline(published, force=True)  # unforced, nothing would run at all
     assert outcome.success and outcome.run is not None
     assert outcome.run["files_ingested"] == 0 and outcome.run["customers_created"] == 0
     after = state(published)

@@ -5,6 +5,10 @@
 not partitioned: they always work on every batch in force. Each asset is a thin wrapper — it
 calls one stage function, then runs its layer's quality suite as asset checks (blocking checks
 stop the assets downstream) and reports counts and column schemas as metadata.
+
+When nothing that decides the result changed since the last publish (``pipelines.fingerprint``),
+``staged_records`` logs the run as done and materialises nothing, so Dagster skips
+``customer_ids`` and ``published_tables``; the run tag ``svod/force=true`` makes them run.
 """
 
 import warnings
@@ -27,7 +31,14 @@ from identity.registry import LINKS_SCHEMA
 from pipelines import quality_checks as qc
 from pipelines.schema import LINEAGE, RAW_SCHEMA, STAGED_FIELDS
 from pipelines.stagelog import measured
-from pipelines.stages import ingest_stage, publish_stage, resolve_stage, stage_stage
+from pipelines.stages import (
+    ingest_stage,
+    publish_stage,
+    record_unchanged_run,
+    resolve_stage,
+    stage_stage,
+    unchanged_run,
+)
 from pipelines.workspace import Workspace
 from quality.expectations import SuiteRun
 
@@ -35,6 +46,8 @@ GROUP = "svod"
 BATCHES_NAME = "svod_batches"
 BATCHES = dg.DynamicPartitionsDefinition(name=BATCHES_NAME)
 Events = Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]
+#: Run tag that makes every stage run even when nothing changed since the last publish.
+FORCE_TAG = "svod/force"
 
 RAW_CHECKS = {
     "lineage_present": "Every raw record carries its lineage (source, file, batch, time).",
@@ -131,22 +144,38 @@ with warnings.catch_warnings():
     )(_raw_batches)
 
 
-@dg.asset(
-    group_name=GROUP,
-    deps=[raw_batches],
-    pool=POOL,
-    kinds={"polars", "parquet"},
-    description=(
-        "One canonical, normalised table of every usable record of the batches in force "
-        "(lake/staged/staged.parquet); unusable rows go to quarantine.parquet with a reason."
-    ),
-    metadata={"dagster/column_schema": table_schema({**LINEAGE, **STAGED_FIELDS})},
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "staged_records",
+            group_name=GROUP,
+            deps=[raw_batches],
+            kinds={"polars", "parquet"},
+            description=(
+                "One canonical, normalised table of every usable record of the batches in force "
+                "(lake/staged/staged.parquet); unusable rows go to quarantine.parquet with a "
+                "reason. Not materialised when nothing changed since the last publish."
+            ),
+            metadata={"dagster/column_schema": table_schema({**LINEAGE, **STAGED_FIELDS})},
+            skippable=True,  # nothing changed: no output, so Dagster skips what is downstream
+        )
+    ],
     check_specs=check_specs("staged_records", STAGED_CHECKS, STAGED_CHECKS),
+    can_subset=True,  # lets the checks go unreported with the skipped output
+    pool=POOL,
 )
 def staged_records(
     context: dg.AssetExecutionContext, workspace: SvodWorkspace, duckdb: DuckDBResource
 ) -> Events:
     ws = workspace.open()
+    force = context.run.tags.get(FORCE_TAG) == "true"
+    with stage_guard(context, ws, duckdb, "stage"), duckdb.get_connection() as con:
+        previous = unchanged_run(ws, con, context.run.run_id, force=force)
+        if previous is not None:
+            note = record_unchanged_run(ws, con, context.run.run_id, previous)["note"]
+    if previous is not None:
+        context.log.info(f"{note}; stage, resolve and publish skipped ({FORCE_TAG}=true forces)")
+        return
     with stage_guard(context, ws, duckdb, "stage"), measured("stage"):
         counts = stage_stage(ws, context.run.run_id)
     yield dg.MaterializeResult(
@@ -162,7 +191,8 @@ def staged_records(
         checks = _quality(
             context, ws, duckdb, "stage", "staged_records", STAGED_CHECKS, run, metrics
         )
-    yield from checks
+    selected = {key.name for key in context.selected_asset_check_keys}
+    yield from (c for c in checks if c.check_name in selected)
 
 
 @dg.asset(
