@@ -114,12 +114,16 @@ def test_skipped_assets_are_shown_as_skipped(published: Path) -> None:
     from dagster_project.defs.pipeline import ASSETS, raw_batches
     from dagster_project.resources import build_resources
 
-    result = dg.materialize(
-        ASSETS,
-        selection=[a for a in ASSETS if a is not raw_batches],
-        resources=build_resources(published),
-        raise_on_error=False,
-    )
+    # an explicit instance, held for the call, as the runner does: materialize()'s own
+    # ephemeral one can be collected while definitions load (DagsterInstance weakref error)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            ASSETS,
+            selection=[a for a in ASSETS if a is not raw_batches],
+            resources=build_resources(published),
+            instance=instance,
+            raise_on_error=False,
+        )
     assert result.success
     skipped = {
         e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SKIPPED
