@@ -12,23 +12,11 @@ import polars as pl
 
 from identity.blocking import RULE_NAMES
 from identity.evidence import with_skipped_keys
-from identity.guards import WEAK_PHONE, _keep, identifier_guards
+from identity.guards import WEAK_PHONE, identifier_guards
 from identity.settings import EngineSettings
 from identity.store import State
 
 _IDS = ("mobiles", "lands", "emails")
-
-
-def strong_identifiers(part: pl.DataFrame, weak: pl.Series) -> pl.DataFrame:
-    """``part`` with ``smobiles`` / ``semails`` as :func:`identifier_guards` sets them."""
-    emails = part.select("rid", "emails", "eroles").explode("emails", "eroles")
-    semails = emails.filter(~pl.col("eroles").fill_null(False)).select(
-        "rid", value=pl.col("emails")
-    )
-    mobiles = part.select("rid", value=pl.col("mobiles")).explode("value")
-    return part.with_columns(
-        smobiles=_keep(part, mobiles, weak), semails=_keep(part, semails, weak)
-    )
 
 
 def batch_identifier_guards(

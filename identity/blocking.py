@@ -116,7 +116,6 @@ class Blocking:
     pairs: pl.DataFrame
     stats: pl.DataFrame
     skipped: pl.DataFrame
-    crossed: pl.Series  # with ``focus``: records of keys the focus pushed over their cap
 
 
 def block(
@@ -124,21 +123,12 @@ def block(
     features: pl.DataFrame,
     settings: EngineSettings,
     *,
-    focus: pl.Series | None = None,
-    within: bool = False,
     keys_out: str | None = None,
 ) -> Blocking:
     """Generate candidate pairs; refuse any rule producing more than the configured bound.
-
-    With ``focus`` (rids), only pairs touching those records (or, ``within``, pairs with both
-    records among them) — block sizes and caps still count every record, so a pair exists here
-    exactly when it exists in a full run.
-    """
+    With ``keys_out`` the block keys are written there (Parquet) for an incremental run."""
     rules = active_rules(settings)
-    crossed = pl.Series("rid", [], dtype=pl.UInt32)
     con.register("features", features.to_arrow())
-    if focus is not None:
-        con.register("focus", pl.DataFrame({"rid": focus.cast(pl.UInt32)}).to_arrow())
     try:
         execute(con, "block_keys", block_keys_sql(rules, settings))
         execute(con, "block_sizes", static_sql("block_sizes"))
@@ -159,19 +149,12 @@ def block(
         skipped = query(con, "skipped_keys", static_sql("skipped_keys")).with_columns(
             rule=pl.col("rule").replace_strict(names, return_dtype=pl.String())
         )
-        if focus is None:
-            pairs = query(con, "pairs", pairs_sql())
-        else:
-            sql = static_sql("within_pairs" if within else "focus_pairs")
-            pairs = query(con, "focus_pairs", sql).cast({"rid_l": pl.UInt32, "rid_r": pl.UInt32})
-            crossed = query(con, "crossed_keys", static_sql("crossed_keys")).get_column("rid")
+        pairs = query(con, "pairs", pairs_sql())
         if keys_out is not None:  # kept for the next incremental run (identity/store.py)
             execute(con, "keys_out", keys_copy_sql(keys_out))
     finally:
         execute(con, "cleanup", "DROP TABLE IF EXISTS block_keys; DROP TABLE IF EXISTS block_sizes")
         con.unregister("features")
-        if focus is not None:
-            con.unregister("focus")
     counts = pairs.select(
         [
             (pl.col("rules").cast(pl.Int64) & (1 << bit) != 0).sum().alias(rule.name)
@@ -182,6 +165,4 @@ def block(
     stats = stats.with_columns(
         distinct_pairs=pl.col("rule").replace_strict(per_rule, default=0, return_dtype=pl.Int64)
     )
-    return Blocking(
-        pairs=pairs.sort("rid_l", "rid_r"), stats=stats, skipped=skipped, crossed=crossed
-    )
+    return Blocking(pairs=pairs.sort("rid_l", "rid_r"), stats=stats, skipped=skipped)

@@ -87,7 +87,12 @@ def identifier_guards(
         .cast(GUARDS_SCHEMA)  # type: ignore[arg-type]
         .sort("type", "value")
     )
-    weak = guarded.get_column("value")
+    return strong_identifiers(features, guarded.get_column("value")), table
+
+
+def strong_identifiers(features: pl.DataFrame, weak: pl.Series) -> pl.DataFrame:
+    """``features`` with ``smobiles`` / ``semails``: the mobiles and non-role e-mails of each
+    record that are not in ``weak`` (the identifiers that may link on their own)."""
     emails = features.select("rid", "emails", "eroles").explode("emails", "eroles")
     semails = emails.filter(~pl.col("eroles").fill_null(False)).select(
         "rid", value=pl.col("emails")
@@ -95,7 +100,7 @@ def identifier_guards(
     mobiles = features.select("rid", value=pl.col("mobiles")).explode("value")
     return features.with_columns(
         smobiles=_keep(features, mobiles, weak), semails=_keep(features, semails, weak)
-    ), table
+    )
 
 
 def _keep(features: pl.DataFrame, long: pl.DataFrame, weak: pl.Series) -> pl.Series:

@@ -25,12 +25,13 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from identity.batch_guards import batch_identifier_guards, batch_skipped_keys, strong_identifiers
+from identity.batch_guards import batch_identifier_guards, batch_skipped_keys
 from identity.blocking import active_rules, block_keys_sql, keys_copy_sql
 from identity.comparison import compare
 from identity.engine import Resolution, cluster_and_explain, duckdb_connect, override_pairs
 from identity.evidence import evidence_rows, link_evidence
 from identity.features import record_features
+from identity.guards import strong_identifiers
 from identity.overrides import Overrides
 from identity.scoring import dob_reliable, score_pairs
 from identity.settings import EngineSettings

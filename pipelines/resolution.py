@@ -84,8 +84,8 @@ def _inputs(ws: Workspace, overrides: Overrides) -> str:
 def _plan(
     ws: Workspace, staged: pl.DataFrame, settings: EngineSettings, inputs: str
 ) -> tuple[State | None, pl.DataFrame | None, str]:
-    """``staged``: record_key, batch_id of every staged record."""
-    """(state, new records) for an incremental run, or (None, None, why a full run)."""
+    """(state, new records) for an incremental run, or (None, None, why a full run);
+    ``staged`` holds record_key and batch_id of every staged record."""
     m = ws.config.matching
     if not m.incremental:
         return None, None, "[matching] incremental = false"
