@@ -7,6 +7,7 @@ it only names columns and types so the contract lives in one place.
 
 from __future__ import annotations
 
+import functools
 from typing import NewType
 
 import polars as pl
@@ -227,8 +228,12 @@ def empty_raw_frame() -> pl.DataFrame:
     return pl.DataFrame(schema=RAW_SCHEMA)
 
 
+@functools.lru_cache(maxsize=65_536)
 def fold_header(name: str) -> str:
-    """Normalise a header for synonym lookup: trim, lower-case, fold ё and inner spaces."""
+    """Normalise a header for synonym lookup: trim, lower-case, fold ё and inner spaces.
+
+    Cached: JSON connectors fold the same few keys once per payload, millions of times.
+    """
     return " ".join(name.replace("\u00a0", " ").strip().lower().replace("ё", "е").split())
 
 

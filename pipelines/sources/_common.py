@@ -33,7 +33,11 @@ def clean(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         text = value
-    elif isinstance(value, bool | int | float):
+    elif isinstance(value, bool):
+        return "true" if value else "false"
+    elif type(value) is int:  # what json.dumps gives, without building an encoder per value
+        return str(value)
+    elif isinstance(value, int | float):
         text = json.dumps(value)
     else:
         text = json.dumps(value, ensure_ascii=False)

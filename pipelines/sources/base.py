@@ -18,7 +18,6 @@ from typing import Any
 import polars as pl
 
 from pipelines.schema import (
-    LINEAGE,
     QUARANTINE_SCHEMA,
     RAW_FIELDS,
     RAW_SCHEMA,
@@ -70,24 +69,27 @@ def build_records(file: SourceFile, rows: list[dict[str, Any]]) -> pl.DataFrame:
     """
     if not rows:
         return pl.DataFrame(schema=RAW_SCHEMA)
-    columns: dict[str, list[Any]] = {name: [] for name in RAW_SCHEMA}
-    for row in rows:
-        rid = str(row["source_record_id"])
-        columns["record_key"].append(record_key(file.source, rid))
-        columns["source"].append(file.source)
-        columns["source_kind"].append(file.kind)
-        columns["source_record_id"].append(rid)
-        columns["source_file"].append(file.relpath)
-        columns["source_sheet"].append(row.get("source_sheet"))
-        columns["source_row"].append(row.get("source_row"))
-        columns["file_sha256"].append(file.sha256)
-        columns["batch_id"].append(file.batch_id)
-        columns["ingested_at"].append(file.ingested_at)
-        for name in RAW_FIELDS:
-            value = row.get(name)
-            columns[name].append(None if value is None else str(value))
-    assert set(columns) == set(LINEAGE) | set(RAW_FIELDS)
-    return pl.DataFrame(columns, schema=RAW_SCHEMA)
+    rids = [str(row["source_record_id"]) for row in rows]
+    columns: dict[str, Any] = {
+        "record_key": [record_key(file.source, rid) for rid in rids],
+        "source_record_id": rids,
+        "source_sheet": [row.get("source_sheet") for row in rows],
+        "source_row": [row.get("source_row") for row in rows],
+    }
+    for name in RAW_FIELDS:  # column by column: one list comprehension each, not a loop of appends
+        columns[name] = [None if (v := row.get(name)) is None else str(v) for row in rows]
+    constants = {
+        "source": file.source,
+        "source_kind": file.kind,
+        "source_file": file.relpath,
+        "file_sha256": file.sha256,
+        "batch_id": file.batch_id,
+        "ingested_at": file.ingested_at,
+    }
+    frame = pl.DataFrame(columns, schema={name: RAW_SCHEMA[name] for name in columns})
+    return frame.with_columns(
+        pl.lit(value, RAW_SCHEMA[name]).alias(name) for name, value in constants.items()
+    ).select(list(RAW_SCHEMA))
 
 
 def quarantine_rows(
