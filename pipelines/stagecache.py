@@ -1,12 +1,14 @@
-"""Stage each raw batch once: staged and quarantined rows cached per batch.
+"""Stage each raw batch once: staged and quarantined rows cached per batch, in bounded parts.
 
-Normalisation is row-wise, so a batch staged on its own gives the rows it gives inside the
-whole. ``lake/staged/batches/<key>/<batch_id>/`` holds a batch's staged and quarantined rows,
-each with ``_row`` (its position in the batch's ``records.parquet``); ``<key>`` is the
-normalise settings and Svod's version (``pipelines.fingerprint.normalize_fingerprint``), so a
-change of either stages everything again. The staged table is the cached batches in force,
-minus the older copies of records repeated across files, sorted by record_key — the same
-table, row for row, as staging all raw records at once.
+Normalisation is row-wise, so a slice of a batch staged on its own gives the rows it gives
+inside the whole. ``lake/staged/batches/<key>/<batch_id>/`` holds a batch's staged and
+quarantined rows as parts of at most ``CHUNK_ROWS`` input rows (``staged-0000.parquet``,
+sorted by record_key; ``quarantine-0000.parquet``, in input order), each row with ``_row``
+(its position in the batch's ``records.parquet``); ``<key>`` is the normalise settings and
+Svod's version (``pipelines.fingerprint.normalize_fingerprint``), so a change of either stages
+everything again. The staged table is the cached parts in force, minus the older copies of
+records repeated across files, merged by record_key — the same table, row for row, as staging
+all raw records at once, but never held in memory whole (see ``pipelines.stagework``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import logging
 import shutil
 from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +26,24 @@ import polars as pl
 from pipelines.fingerprint import normalize_fingerprint
 from pipelines.ingest import current_batches, read_records, split_repeated_records
 from pipelines.schema import RAW_SCHEMA
+from pipelines.stagework import CHUNK_ROWS, ROW, Chunk, run_chunks
 from pipelines.staging import normalize_records
 from pipelines.workspace import Workspace
-from quality.rules import split_unusable, usable_expr
+from quality.rules import split_unusable
 
 log = logging.getLogger(__name__)
 
 CACHE_DIR = "batches"
-ROW = "_row"
 _BATCH = "_batch"
-_MARKER = "cached.json"
+_MARKER = "cached-parts.json"  # parts sorted by record_key; older entries are staged again
 
 
 @dataclass(frozen=True)
 class StagedBatches:
-    """The staged records, the quarantine of staging and of ingest, and what the cache did."""
+    """The staged records (lazy, sorted by record_key), both quarantines, and the cache's work."""
 
-    staged: pl.DataFrame
+    staged: pl.LazyFrame
+    staged_rows: int
     stage_quarantine: pl.DataFrame
     ingest_quarantine: pl.DataFrame
     batches_staged: int
@@ -59,26 +63,35 @@ def _is_cached(folder: Path, batch: dict[str, Any]) -> bool:
     return bool(json.loads(marker.read_text(encoding="utf-8")) == _source_stamp(batch))
 
 
-def _stage_into_cache(batches: list[dict[str, Any]], cache: Path, default_region: str) -> None:
-    """Normalise these batches together (one pass, threads as usual) and cache each one."""
-    raw = pl.concat(
-        [read_records(Path(b["dir"])).with_row_index(ROW) for b in batches], how="vertical"
-    )
-    normalized = normalize_records(raw.drop(ROW), default_region=default_region)
-    normalized = normalized.with_columns(raw.get_column(ROW))
-    del raw
-    usable = normalized.select(usable_expr()).to_series()
-    staged, quarantine = split_unusable(normalized)
-    quarantine = quarantine.with_columns(normalized.get_column(ROW).filter(~usable))
-    del normalized
+def plan_chunks(rows: int, chunk_rows: int = CHUNK_ROWS) -> list[tuple[int, int]]:
+    """(start, length) slices of about equal size, none over ``chunk_rows``; one for 0 rows."""
+    if rows <= 0:
+        return [(0, 0)]  # an empty batch still gets (empty) parts: its cache entry is complete
+    parts = -(-rows // max(1, chunk_rows))
+    size = -(-rows // parts)
+    return [(start, min(size, rows - start)) for start in range(0, rows, size)]
+
+
+def _stage_into_cache(
+    batches: list[dict[str, Any]], cache: Path, default_region: str, chunk_rows: int
+) -> None:
+    """Normalise these batches slice by slice (in worker processes when large); cache each."""
+    chunks: list[Chunk] = []
+    folders: list[tuple[Path, Path, dict[str, Any]]] = []
     for batch in batches:
         folder = cache / batch["batch_id"]
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        mine = pl.col("batch_id") == batch["batch_id"]
-        staged.filter(mine).write_parquet(tmp / "staged.parquet")
-        quarantine.filter(mine).write_parquet(tmp / "quarantine.parquet")
+        folders.append((folder, tmp, batch))
+        records = Path(batch["dir"]) / "records.parquet"
+        rows = pl.scan_parquet(records).select(pl.len()).collect().item()
+        chunks += [
+            Chunk(str(Path(batch["dir"])), start, length, str(tmp), part)
+            for part, (start, length) in enumerate(plan_chunks(rows, chunk_rows))
+        ]
+    run_chunks(chunks, default_region)
+    for folder, tmp, batch in folders:
         (tmp / _MARKER).write_text(json.dumps(_source_stamp(batch)), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
@@ -97,17 +110,32 @@ def _prune(root: Path, key: str, keep: set[str]) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def _read_cached(folder: Path, index: int, name: str) -> pl.DataFrame:
-    return pl.read_parquet(folder / name).with_columns(pl.lit(index, pl.UInt32).alias(_BATCH))
+def _parts(folders: list[Path], name: str) -> list[tuple[int, Path]]:
+    """(batch index, part file) of every cached part called ``name-*``, in batch/part order."""
+    return [(i, p) for i, f in enumerate(folders) for p in sorted(f.glob(f"{name}-*.parquet"))]
 
 
-def _drop_repeated(
-    batches: list[dict[str, Any]], staged: pl.DataFrame, quarantine: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Keep one copy per record_key (as ``load_raw`` does); the older copies, as quarantine."""
-    keys = pl.concat([staged.get_column("record_key"), quarantine.get_column("record_key")])
-    if not keys.is_duplicated().any():
-        return staged, quarantine, split_repeated_records(pl.DataFrame(schema=RAW_SCHEMA))[1]
+def _scan(index: int, part: Path) -> pl.LazyFrame:
+    return pl.scan_parquet(part).with_columns(pl.lit(index, pl.UInt32).alias(_BATCH))
+
+
+def _winners(
+    batches: list[dict[str, Any]], folders: list[Path]
+) -> tuple[pl.DataFrame | None, pl.DataFrame]:
+    """(batch, row) of the copy kept per record_key (None: no key repeats), and the older copies.
+
+    Only the keys are read to find out; the raw records only when some key does repeat.
+    """
+    keys = pl.concat(
+        [
+            pl.scan_parquet(p).select("record_key")
+            for name in ("staged", "quarantine")
+            for _, p in _parts(folders, name)
+        ]
+        or [pl.LazyFrame(schema={"record_key": pl.String})]
+    ).collect()
+    if not keys.get_column("record_key").is_duplicated().any():
+        return None, split_repeated_records(pl.DataFrame(schema=RAW_SCHEMA))[1]
     raw = pl.concat(
         [
             read_records(Path(b["dir"]))
@@ -117,15 +145,39 @@ def _drop_repeated(
         ]
     )
     kept, repeated = split_repeated_records(raw)
-    winners = kept.select(_BATCH, ROW)
-    return (
-        staged.join(winners, on=[_BATCH, ROW], how="semi", maintain_order="left"),
-        quarantine.join(winners, on=[_BATCH, ROW], how="semi", maintain_order="left"),
-        repeated,
-    )
+    return kept.select(_BATCH, ROW), repeated
 
 
-def stage_batches(ws: Workspace) -> StagedBatches:
+def _keep(frame: pl.LazyFrame, winners: pl.DataFrame | None) -> pl.LazyFrame:
+    if winners is not None:
+        frame = frame.join(winners.lazy(), on=[_BATCH, ROW], how="semi", maintain_order="left")
+    return frame.drop(_BATCH, ROW)
+
+
+def merge_by_key(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
+    """Frames each sorted by record_key, as one sorted frame, streamed.
+
+    A streamed merge buffers one side while the other drains, so parts whose key ranges do
+    not overlap (other sources, other files, ordered ids) are concatenated in key order and
+    only overlapping ones are merged.
+    """
+    bounds = pl.concat(
+        [p.select(lo=pl.col("record_key").min(), hi=pl.col("record_key").max()) for p in parts]
+    ).collect()
+    spans = [(lo, hi, p) for (lo, hi), p in zip(bounds.iter_rows(), parts, strict=True) if lo]
+    groups: list[list[pl.LazyFrame]] = []
+    top = ""
+    for lo, hi, part in sorted(spans, key=lambda s: (s[0], s[1])):
+        if groups and lo <= top:
+            groups[-1].append(part)
+        else:
+            groups.append([part])
+        top = max(top, hi) if len(groups[-1]) > 1 else hi
+    merged = [reduce(lambda a, b: a.merge_sorted(b, "record_key"), g) for g in groups]
+    return pl.concat(merged) if merged else parts[0]
+
+
+def stage_batches(ws: Workspace, *, chunk_rows: int = CHUNK_ROWS) -> StagedBatches:
     """Staged records and quarantine of every batch in force, staging only uncached batches."""
     batches = current_batches(ws)
     key = normalize_fingerprint(ws)
@@ -133,21 +185,21 @@ def stage_batches(ws: Workspace) -> StagedBatches:
     cache = root / key
     missing = [b for b in batches if not _is_cached(cache / b["batch_id"], b)]
     if missing:
-        _stage_into_cache(missing, cache, ws.config.normalize.default_region)
+        _stage_into_cache(missing, cache, ws.config.normalize.default_region, chunk_rows)
     _prune(root, key, {b["batch_id"] for b in batches})
     folders = [cache / b["batch_id"] for b in batches]
-    if folders:
-        staged = pl.concat(
-            [_read_cached(f, i, "staged.parquet") for i, f in enumerate(folders)],
-            how="vertical_relaxed",
-        )
-        quarantine = pl.concat(
-            [_read_cached(f, i, "quarantine.parquet") for i, f in enumerate(folders)],
-            how="vertical_relaxed",
-        )
+    winners, repeated = _winners(batches, folders)
+    staged_parts = [_keep(_scan(i, p), winners) for i, p in _parts(folders, "staged")]
+    quarantine_parts = [_keep(_scan(i, p), winners) for i, p in _parts(folders, "quarantine")]
+    if staged_parts:
+        staged = merge_by_key(staged_parts)
+        quarantine = pl.concat(quarantine_parts, how="vertical_relaxed").collect()
     else:
-        staged, quarantine = _empty_stage(ws)
-    staged, quarantine, repeated = _drop_repeated(batches, staged, quarantine)
+        empty_staged, quarantine = _empty_stage(ws)
+        staged = empty_staged.lazy()
+    # counted part by part: only row counts (and ``_row`` when a key repeats) are read
+    counts = pl.concat([p.select(pl.len()) for p in staged_parts] or [staged.select(pl.len())])
+    staged_rows = int(counts.sum().collect().item())
     ingest_quarantine = pl.concat(
         [*(pl.read_parquet(Path(b["dir"]) / "quarantine.parquet") for b in batches), repeated],
         how="vertical_relaxed",
@@ -155,15 +207,16 @@ def stage_batches(ws: Workspace) -> StagedBatches:
     log.info(
         "staged",
         extra={
-            "records": staged.height,
+            "records": staged_rows,
             "quarantined": quarantine.height,
             "batches_staged": len(missing),
             "batches_cached": len(batches) - len(missing),
         },
     )
     return StagedBatches(
-        staged=staged.drop(_BATCH, ROW).sort("record_key"),
-        stage_quarantine=quarantine.drop(_BATCH, ROW),
+        staged=staged,
+        staged_rows=staged_rows,
+        stage_quarantine=quarantine,
         ingest_quarantine=ingest_quarantine,
         batches_staged=len(missing),
         batches_cached=len(batches) - len(missing),
@@ -175,9 +228,4 @@ def _empty_stage(ws: Workspace) -> tuple[pl.DataFrame, pl.DataFrame]:
     empty = normalize_records(
         pl.DataFrame(schema=RAW_SCHEMA), default_region=ws.config.normalize.default_region
     )
-    staged, quarantine = split_unusable(empty.with_columns(pl.lit(0, pl.UInt32).alias(ROW)))
-    extra = pl.lit(0, pl.UInt32)
-    return (
-        staged.with_columns(extra.alias(_BATCH)),
-        quarantine.with_columns(extra.alias(ROW), extra.alias(_BATCH)),
-    )
+    return split_unusable(empty)

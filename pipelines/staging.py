@@ -42,11 +42,14 @@ NAME_COLUMNS = (
 )
 
 
-def _normalize_fields(raw: pl.DataFrame, default_region: str) -> dict[str, pl.DataFrame]:
-    """Every normaliser's output frame, computed side by side in threads.
+def _normalize_fields(
+    raw: pl.DataFrame, default_region: str, threads: bool
+) -> dict[str, pl.DataFrame]:
+    """Every normaliser's output frame, computed side by side in threads (if ``threads``).
 
     The fast paths are polars expressions, which run without the GIL, so the phone and
-    e-mail bulk work overlaps the Python-bound name parsing on a second core.
+    e-mail bulk work overlaps the Python-bound name parsing on a second core. A worker
+    process that shares the cores with another one gains nothing from that but GIL hand-offs.
     """
     jobs: dict[str, Callable[[], pl.DataFrame]] = {
         "names": lambda: normalize_names(
@@ -61,16 +64,18 @@ def _normalize_fields(raw: pl.DataFrame, default_region: str) -> dict[str, pl.Da
         "places": lambda: normalize_cities(raw["city"]),
         "national_ids": lambda: normalize_national_ids(raw["snils"], raw["passport"]),
     }
-    if raw.height < _PARALLEL_FROM_ROWS:
+    if not threads or raw.height < _PARALLEL_FROM_ROWS:
         return {name: job() for name, job in jobs.items()}
     with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="normalize") as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         return {name: future.result() for name, future in futures.items()}
 
 
-def normalize_records(raw: pl.DataFrame, *, default_region: str = "RU") -> pl.DataFrame:
+def normalize_records(
+    raw: pl.DataFrame, *, default_region: str = "RU", threads: bool = True
+) -> pl.DataFrame:
     """All normalisers applied to raw records; one output row per input row, same order."""
-    out = _normalize_fields(raw, default_region)
+    out = _normalize_fields(raw, default_region, threads)
     names, phones, emails = out["names"], out["phones"], out["emails"]
     dates, places, companies = out["dates"], out["places"], out["companies"]
     flag_columns = [

@@ -8,6 +8,7 @@ the official Фамилия Имя Отчество order.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,7 +34,8 @@ _VOWELS = re.compile(r"[аеёиоуыэюяaeiouy]", re.IGNORECASE)
 _DIGITS = re.compile(r"\d")
 # Two to four Cyrillic words, single spaces, no punctuation but inner hyphens.
 _WORD = r"[А-ЯЁа-яё]{2,}(?:-[А-ЯЁа-яё]{2,})*"
-_PLAIN = re.compile(rf"{_WORD}(?: {_WORD}){{1,3}}")
+PLAIN_PATTERN = rf"{_WORD}(?: {_WORD}){{1,3}}"
+_PLAIN = re.compile(PLAIN_PATTERN)
 
 # Allowed role orders by unit count, with a small prior: official order first.
 _ORDERS: dict[int, tuple[tuple[str, float], ...]] = {
@@ -56,18 +58,36 @@ class Unit:
     display: str = field(default="", compare=False, hash=False)
 
     score_key: tuple[float, float, float] = field(default=(0.0, 0.0, 0.0), compare=False)
+    #: small int standing for ``score_key``: order choices are cached on tuples of these
+    score_id: int = field(default=0, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         self.scores.update({r: score(self, r) for r in "SFM"})
-        object.__setattr__(
-            self, "score_key", (self.scores["S"], self.scores["F"], self.scores["M"])
-        )
+        key = (self.scores["S"], self.scores["F"], self.scores["M"])
+        object.__setattr__(self, "score_key", key)
+        object.__setattr__(self, "score_id", _score_id(key))
         words = self.text.split()
         shown = " ".join(
             w.lower() if k and fold(w) in TURKIC_PATRONYMIC else display_case(w)
             for k, w in enumerate(words)
         )
         object.__setattr__(self, "display", shown)
+
+
+_SCORE_KEYS: dict[tuple[float, float, float], int] = {}
+_SCORES: list[tuple[float, float, float]] = []
+
+
+_SCORE_LOCK = threading.Lock()
+
+
+def _score_id(key: tuple[float, float, float]) -> int:
+    with _SCORE_LOCK:  # units may be built in several threads
+        found = _SCORE_KEYS.get(key)
+        if found is None:
+            found = _SCORE_KEYS[key] = len(_SCORES)
+            _SCORES.append(key)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +116,18 @@ def make_unit(text: str) -> Unit:
     return Unit(text, folded, token_info(folded), len(letters) == 1, is_latin(text))
 
 
+def is_plain(cell: str) -> bool:
+    """Two to four Cyrillic words, single spaces: the cell cleaning would not change."""
+    return _PLAIN.fullmatch(cell) is not None
+
+
 def tokenize(cell: str) -> tuple[list[str], set[str]] | None:
     """Clean a cell into tokens and flags, or None when nothing name-like is left (junk)."""
     if _PLAIN.fullmatch(cell):  # the common case: the steps below would change nothing
         tokens = cell.split(" ")
-        junk = fold(cell) in JUNK_WORDS or all(fold(t) in JUNK_WORDS for t in tokens)
-        return None if junk or all(_mash(t) for t in tokens) else (tokens, set())
+        facts = [plain_token(t) for t in tokens]
+        junk = _folded(cell) in JUNK_WORDS or all(j for j, _ in facts)
+        return None if junk or all(m for _, m in facts) else (tokens, set())
     flags: set[str] = set()
     text = clean_text(cell)
     if _PARENS.search(text):
@@ -120,6 +146,17 @@ def tokenize(cell: str) -> tuple[list[str], set[str]] | None:
     if all(_mash(t.rstrip(".")) for t in tokens):
         return None
     return tokens, flags
+
+
+def _folded(text: str) -> str:
+    """``fold`` without its cache: whole cells are mostly unique and would evict tokens."""
+    return text.lower().replace("ё", "е")
+
+
+@lru_cache(maxsize=1 << 16)
+def plain_token(token: str) -> tuple[bool, bool]:
+    """(a junk word, keyboard noise) for one word of a plain cell; words repeat, cells do not."""
+    return fold(token) in JUNK_WORDS, _mash(token)
 
 
 def _mash(token: str) -> bool:
@@ -141,16 +178,22 @@ def split_company(tokens: list[str]) -> tuple[str, list[str]]:
 
 def units_from_tokens(tokens: list[str]) -> list[Unit]:
     """Merge Turkic particles into the father's name and split glued initials ("ИИ")."""
-    _, forms, _ = gazetteer()
     out: list[str] = []
     for tok in tokens:
-        if fold(tok) in TURKIC_PATRONYMIC and out:
+        turkic, glued = token_shape(tok)
+        if turkic and out:
             out[-1] = f"{out[-1]} {tok.lower()}"
-        elif _glued_initials(tok, forms) and len(tokens) > 1:
+        elif glued and len(tokens) > 1:
             out.extend(tok)
         else:
             out.append(tok)
     return [make_unit(t) for t in out]
+
+
+@lru_cache(maxsize=1 << 16)
+def token_shape(tok: str) -> tuple[bool, bool]:
+    """(a Turkic patronymic particle, two glued initials) for one token."""
+    return fold(tok) in TURKIC_PATRONYMIC, _glued_initials(tok, gazetteer()[1])
 
 
 def _glued_initials(tok: str, forms: Mapping[str, object]) -> bool:
@@ -186,16 +229,17 @@ def assign_full(units: list[Unit]) -> tuple[dict[str, Unit], set[str]]:
     flags: set[str] = set()
     if len(units) > 3:
         units, flags = _fold_long(units), {"name_extra_tokens"}
-    best = _best_order(tuple(u.score_key for u in units))
+    best = best_order(tuple([u.score_id for u in units]))
     if "F" in best and "S" in best and best.index("F") < best.index("S"):
         flags.add("name_order_fms")
     return dict(zip(best, units, strict=True)), flags
 
 
 @lru_cache(maxsize=4096)
-def _best_order(scores: tuple[tuple[float, float, float], ...]) -> str:
+def best_order(score_ids: tuple[int, ...]) -> str:
     """The best allowed order for units with these (S, F, M) scores; few distinct inputs."""
     index = {"S": 0, "F": 1, "M": 2}
+    scores = [_SCORES[i] for i in score_ids]
     return max(
         _ORDERS[len(scores)],
         key=lambda o: sum(sc[index[r]] for sc, r in zip(scores, o[0], strict=True)) + o[1],
@@ -221,13 +265,21 @@ def _join(units: list[Unit]) -> Unit:
 
 def assign_fields(fields: dict[str, Unit]) -> tuple[dict[str, Unit], set[str]]:
     """Roles for explicit Фамилия/Имя/Отчество fields: a swap must beat the given order."""
-    given = list(fields)
+    given = tuple(fields)
     units = [fields[r] for r in given]
+    best = best_fields_order(given, tuple([u.score_id for u in units]))
+    flags = {"name_swapped"} if best != given else set()
+    return dict(zip(best, units, strict=True)), flags
+
+
+@lru_cache(maxsize=4096)
+def best_fields_order(given: tuple[str, ...], score_ids: tuple[int, ...]) -> tuple[str, ...]:
+    """The best order of the given roles for units with these (S, F, M) scores."""
+    index = {"S": 0, "F": 1, "M": 2}
+    scores = [_SCORES[i] for i in score_ids]
 
     def total(order: tuple[str, ...]) -> float:
-        bonus = 1.0 if list(order) == given else 0.0
-        return sum(u.scores[r] for u, r in zip(units, order, strict=True)) + bonus
+        bonus = 1.0 if order == given else 0.0
+        return sum(sc[index[r]] for sc, r in zip(scores, order, strict=True)) + bonus
 
-    best = max(permutations(given), key=total)
-    flags = {"name_swapped"} if list(best) != given else set()
-    return dict(zip(best, units, strict=True)), flags
+    return max(permutations(given), key=total)

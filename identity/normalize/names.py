@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import polars as pl
 
+from identity.normalize.name_fast import parse_given_fields, parse_plain_full
 from identity.normalize.name_lexicon import FirstName, gazetteer, token_info
 from identity.normalize.name_parse import (
     EMPTY,
@@ -30,6 +31,7 @@ from identity.normalize.name_parse import (
     Unit,
     assign_fields,
     assign_full,
+    is_plain,
     make_unit,
     split_company,
     tokenize,
@@ -109,10 +111,13 @@ def normalize_names(
         raise ValueError(msg)
     frame = pl.DataFrame({n: c.cast(pl.String) for n, c in zip(_INPUTS, cols, strict=True)})
     uniq = frame.unique(maintain_order=True)
+    bulk = _bulk(uniq)
+    rest = uniq.join(bulk.select(_INPUTS), on=list(_INPUTS), how="anti", nulls_equal=True)
     # Chunks keep the Python objects of at most _CHUNK parses alive at once (peak memory).
     result = pl.concat(
-        [_parse_frame(uniq.slice(start, _CHUNK)) for start in range(0, uniq.height, _CHUNK)]
-        or [_parse_frame(uniq)]
+        [bulk]
+        + [_parse_frame(rest.slice(start, _CHUNK)) for start in range(0, rest.height, _CHUNK)]
+        + ([] if rest.height else [_parse_frame(rest)])
     )
     joined = frame.join(
         result, on=list(_INPUTS), how="left", nulls_equal=True, maintain_order="left"
@@ -121,6 +126,32 @@ def normalize_names(
 
 
 _CHUNK = 50_000
+
+
+def _bulk(uniq: pl.DataFrame) -> pl.DataFrame:
+    """Distinct input tuples the bulk paths (``name_fast``) answer, beside their columns."""
+    full_only = pl.all_horizontal(pl.col(c).is_null() for c in _INPUTS[1:])
+    all_given = pl.all_horizontal(pl.col(c).is_not_null() for c in _INPUTS[1:])
+    plain = parse_plain_full(uniq.filter(full_only).get_column("full_name"), _parse_row)
+    fields = parse_given_fields(uniq.filter(all_given), _field_unit, _parse_row)
+    given = uniq.filter(all_given).join(fields.drop("full_name"), on=list(_INPUTS[1:]), how="inner")
+    return pl.concat(
+        [plain.select(*_INPUTS, *OUTPUT_SCHEMA), given.select(*_INPUTS, *OUTPUT_SCHEMA)]
+    ).with_columns(_split_list(c) for c in ("first_name_alternatives", "name_flags"))
+
+
+def _parse_row(row: tuple[str | None, ...]) -> NameParts:
+    """The per-cell parse of one input tuple (what the bulk paths ask for their parts)."""
+    full_name, last, first, middle = row
+    return _parse.__wrapped__(full_name, last, first, middle)
+
+
+def _field_unit(text: str) -> tuple[bool, Unit | None]:
+    """A given name field's unit, and whether it is a plain one (no flag, not junk or a company)."""
+    if not _has_text(text):
+        return False, None
+    kind, unit, flags = _field(text)
+    return kind == "person" and unit is not None and not flags, unit
 
 
 def _parse_frame(uniq: pl.DataFrame) -> pl.DataFrame:
@@ -178,6 +209,8 @@ def _parse(
     full_name: str | None, last: str | None, first: str | None, middle: str | None
 ) -> NameParts:
     fields = _parse_fields(last, first, middle)
+    if fields.kind == "person" and len(fields.roles) == 3:
+        return _build(fields)  # every role given: the full-name cell could fill no gap
     whole = _parse_full(full_name) if full_name else EMPTY
     if fields.kind == "empty" or (fields.kind == "junk" and whole.kind != "empty"):
         return _build(whole)
@@ -188,8 +221,8 @@ def _parse(
 
 @lru_cache(maxsize=1 << 12)
 def _parse_full(cell: str) -> Parsed:
-    if not cell.strip() or not clean_text(cell):
-        return EMPTY
+    if not is_plain(cell) and (not cell.strip() or not clean_text(cell)):
+        return EMPTY  # (a plain cell is letters: never blank)
     cleaned = tokenize(cell)
     if cleaned is None:
         return JUNK
@@ -207,7 +240,7 @@ def _parse_full(cell: str) -> Parsed:
 
 @lru_cache(maxsize=1 << 16)
 def _parse_fields(last: str | None, first: str | None, middle: str | None) -> Parsed:
-    raw = {r: t for r, t in (("S", last), ("F", first), ("M", middle)) if t and clean_text(t)}
+    raw = {r: t for r, t in (("S", last), ("F", first), ("M", middle)) if t and _has_text(t)}
     if not raw:
         return EMPTY
     if len(raw) == 1 or (set(raw) == {"S", "F"} and len(raw["F"].split()) == 2):
@@ -217,21 +250,43 @@ def _parse_fields(last: str | None, first: str | None, middle: str | None) -> Pa
     fields: dict[str, Unit] = {}
     flags: set[str] = set()
     for role, text in raw.items():
-        cleaned = tokenize(text)
-        if cleaned is None:
+        kind, unit, field_flags = _field(text)
+        if kind == "junk":
             flags.add("name_junk_field")
             continue
-        tokens, field_flags = cleaned
-        kind, tokens = split_company(tokens)
         if kind == "company":
             return Parsed("company", {}, ("name_company",))
-        flags |= field_flags | ({"name_sole_trader"} if kind == "sole_trader" else set())
-        if tokens:
-            fields[role] = make_unit(" ".join(tokens))
+        flags |= field_flags
+        if unit is not None:
+            fields[role] = unit
     if not fields:
         return JUNK
     roles, swap_flags = assign_fields(fields)
     return Parsed("person", roles, tuple(sorted(flags | swap_flags)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _has_text(text: str) -> bool:
+    return bool(clean_text(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _field(text: str) -> tuple[str, Unit | None, frozenset[str]]:
+    """One explicit name field: ("junk" | "company" | "person", its unit, flags).
+
+    Field values repeat far more than whole names (a few thousand surnames), so this is
+    cached per value rather than per (last, first, middle) combination.
+    """
+    cleaned = tokenize(text)
+    if cleaned is None:
+        return "junk", None, frozenset()
+    tokens, flags = cleaned
+    kind, tokens = split_company(tokens)
+    if kind == "company":
+        return "company", None, frozenset()
+    if kind == "sole_trader":
+        flags = flags | {"name_sole_trader"}
+    return "person", make_unit(" ".join(tokens)) if tokens else None, frozenset(flags)
 
 
 def _fill_gaps(fields: Parsed, whole: Parsed) -> Parsed:
@@ -260,7 +315,8 @@ def _display(unit: Unit | None) -> str | None:
 def _build(parsed: Parsed) -> NameParts:
     if parsed.kind != "person":
         return NameParts(kind=parsed.kind, flags=parsed.flags)
-    s, f, m = (parsed.roles.get(r) for r in "SFM")
+    roles = parsed.roles
+    s, f, m = roles.get("S"), roles.get("F"), roles.get("M")
     flags = set(parsed.flags)
     gender = _external_gender(s, m)
     canonical, alternatives = _resolve_first(f, gender, flags)
@@ -272,7 +328,7 @@ def _build(parsed: Parsed) -> NameParts:
     if first is not None and canonical is None and f is not None and f.info.first is None:
         canonical, alternatives = first, (first,)
         flags.add("name_first_unknown")
-    if any(u is not None and u.latin for u in (s, f, m)):
+    if (s is not None and s.latin) or (f is not None and f.latin) or (m is not None and m.latin):
         flags.add("name_latin")
     if f is None:
         flags.add("name_no_first")
@@ -308,6 +364,7 @@ def _common_gender(names: tuple[str, ...]) -> str | None:
     return genders.pop() if len(genders) == 1 else None
 
 
+@lru_cache(maxsize=1 << 16)
 def _last_key(last: str) -> str:
     return latin_surname_key(last) if is_latin(last) else surname_stem(fold(last))
 

@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from pipelines import stagework
 from pipelines.ingest import current_batches, ingest, load_raw, roll_back_batches
-from pipelines.stagecache import CACHE_DIR, stage_batches
+from pipelines.stagecache import CACHE_DIR, merge_by_key, plan_chunks, stage_batches
 from pipelines.staging import stage
 from pipelines.workspace import Workspace
 
@@ -27,7 +28,8 @@ def _assert_same_as_scratch(ws: Workspace) -> None:
     done = stage_batches(ws)
     staged, quarantine, ingest_quarantine = _from_scratch(ws)
     assert staged.height > 100
-    assert_frame_equal(done.staged, staged)  # row order included
+    assert_frame_equal(done.staged.collect(), staged)  # row order included
+    assert done.staged_rows == staged.height
     assert_frame_equal(done.stage_quarantine, quarantine)
     assert_frame_equal(done.ingest_quarantine, ingest_quarantine)
 
@@ -49,7 +51,7 @@ def test_cached_staging_equals_staging_everything(ws: Workspace) -> None:
     _assert_same_as_scratch(ws)
     again = stage_batches(ws)
     assert (again.batches_staged, again.batches_cached) == (0, 6)
-    assert_frame_equal(again.staged, first.staged)
+    assert_frame_equal(again.staged.collect(), first.staged.collect())
 
 
 def test_new_file_repeating_records_is_staged_alone_and_deduplicated(ws: Workspace) -> None:
@@ -97,3 +99,44 @@ def test_normalise_settings_are_part_of_the_cache_key(ws: Workspace) -> None:
     assert done.batches_staged == 6
     assert len(list((other.staged_dir / CACHE_DIR).iterdir())) == 1  # old key pruned
     _assert_same_as_scratch(other)
+
+
+def test_tiny_slices_give_the_table_of_one_pass(ws: Workspace) -> None:
+    done = stage_batches(ws, chunk_rows=7)
+    parts = list((ws.staged_dir / CACHE_DIR).glob("*/*/staged-*.parquet"))
+    assert len(parts) > 2 * len(current_batches(ws))  # batches really were sliced
+    _assert_same_as_scratch(ws)  # the cache of 7-row slices, read back
+    assert done.staged_rows == done.staged.collect().height
+
+
+def test_slices_staged_in_worker_processes_match(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stagework, "PARALLEL_FROM_ROWS", 0)
+    monkeypatch.setattr(stagework.os, "cpu_count", lambda: 2)
+    stage_batches(ws, chunk_rows=20)
+    _assert_same_as_scratch(ws)
+
+
+def test_plan_chunks_covers_every_row_in_bounded_slices() -> None:
+    assert plan_chunks(0, 10) == [(0, 0)]
+    assert plan_chunks(10, 10) == [(0, 10)]
+    assert plan_chunks(21, 10) == [(0, 7), (7, 7), (14, 7)]
+    slices = plan_chunks(1_001, 100)
+    assert max(n for _, n in slices) <= 100
+    assert [s for s, _ in slices] == list(range(0, 1_001, slices[0][1]))
+    assert sum(n for _, n in slices) == 1_001
+
+
+def test_merge_by_key_merges_overlapping_parts_and_concatenates_the_rest() -> None:
+    parts = [["b3", "b1"], ["a2", "a1"], ["b2", "b4"], [], ["c1"]]
+    frames = [
+        pl.LazyFrame(
+            {"record_key": keys, "n": list(range(len(keys)))},
+            schema_overrides={"record_key": pl.String},
+        ).sort("record_key")
+        for keys in parts
+    ]
+    merged = merge_by_key(frames).collect()
+    assert merged.get_column("record_key").to_list() == ["a1", "a2", "b1", "b2", "b3", "b4", "c1"]
+    assert merged.get_column("n").to_list() == [1, 0, 1, 0, 0, 1, 0]
