@@ -1,10 +1,11 @@
 """Numbered snapshots of the published state, and rolling back to one.
 
-Every publish copies the published tables — including ``record_links`` and
-``customer_registry``, which are the customer-ID registry the next run starts from — into snapshot
-N inside the publish transaction (``pipelines.warehouse.take_snapshot``). A rollback restores the
-tables of snapshot N in one transaction and records the result as a new snapshot, so history
-only grows and a rollback can itself be rolled back.
+Every publish writes the published tables — including ``record_links`` and
+``customer_registry``, which are the customer-ID registry the next run starts from — as the tables
+of snapshot N (schema ``snapshot_store``); the public names are views over the latest snapshot,
+switched inside the publish transaction (``pipelines.warehouse.take_snapshot``). A rollback copies
+the tables of snapshot N into a new snapshot and switches the views to it in one transaction, so
+history only grows and a rollback can itself be rolled back.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ import polars as pl
 
 from pipelines.errors import SvodError
 from pipelines.warehouse import (
-    PUBLISHED_TABLES,
+    SNAPSHOT_SCHEMA,
     _swap_mirror,
     copy_table_sql,
+    next_snapshot,
     quote_ident,
     snapshot_table,
+    snapshot_table_name,
+    stored_table_exists,
     table_exists,
     take_snapshot,
 )
@@ -90,7 +94,7 @@ def batches_at_snapshot(con: duckdb.DuckDBPyConnection, number: int) -> tuple[se
     keep: set[str] = set()
     for name in ("record_links", "quarantine"):
         source = snapshot_table(number, name)
-        if table_exists(con, f"s{number:06d}_{name}"):
+        if stored_table_exists(con, SNAPSHOT_SCHEMA, snapshot_table_name(number, name)):
             ids = con.sql(f"SELECT DISTINCT batch_id FROM {source}").fetchall()  # noqa: S608
             keep |= {str(i[0]) for i in ids if i[0] is not None}
     created: datetime = row["created_at"]
@@ -102,8 +106,9 @@ def rollback(
 ) -> Rollback:
     """Restore the published tables and the ID registry to snapshot ``target``.
 
-    Default: the snapshot before the latest. All tables change in one transaction; the Parquet
-    mirror is rewritten after it commits.
+    Default: the snapshot before the latest. Its tables are copied as the new snapshot and the
+    public names switched to them in one transaction; the Parquet mirror is rewritten after it
+    commits.
     """
     snapshots = list_snapshots(con)
     if snapshots.is_empty():
@@ -120,14 +125,24 @@ def rollback(
         raise SnapshotError(f"snapshot {target} is already the current state; nothing to do")
     counts: dict[str, int] = json.loads(row["tables"])
     restored = list(counts)
+    missing = [
+        name
+        for name in restored
+        if not stored_table_exists(con, SNAPSHOT_SCHEMA, snapshot_table_name(target, name))
+    ]
+    if missing:
+        raise SnapshotError(
+            f"snapshot {target} can no longer be restored: its tables {missing} were pruned; "
+            "see 'svod snapshots' for the ones kept"
+        )
     con.execute("BEGIN TRANSACTION")
     try:
+        number = next_snapshot(con)
         for name in restored:
-            con.execute(copy_table_sql(f"main.{quote_ident(name)}", snapshot_table(target, name)))
-        for name in PUBLISHED_TABLES:
-            if name not in counts and table_exists(con, name):
-                con.execute(f"DROP TABLE main.{quote_ident(name)}")
-        number = take_snapshot(con, f"rollback-to-{target}", "rollback", restored_from=target)
+            con.execute(copy_table_sql(snapshot_table(number, name), snapshot_table(target, name)))
+        number = take_snapshot(
+            con, f"rollback-to-{target}", "rollback", restored_from=target, number=number
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

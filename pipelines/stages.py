@@ -37,15 +37,20 @@ from pipelines.ingest import (
     ingest_keys,
     load_events,
 )
-from pipelines.profile.build import PROFILE_UNUSED, build_profile_tables, record_links
+from pipelines.profile.build import (
+    LINEAGE,
+    PROFILE_UNUSED,
+    build_profile_tables,
+    record_links,
+)
 from pipelines.profile.history import history_snapshot
 from pipelines.resolution import resolve_workspace, write_outputs
 from pipelines.stagecache import stage_batches
 from pipelines.warehouse import (
     RUNS_COLUMNS,
+    Publication,
     mirror_runs,
     previous_identity,
-    publish,
     record_run,
 )
 from pipelines.workspace import Workspace
@@ -98,10 +103,12 @@ def stage_stage(ws: Workspace, run_id: str) -> StageCounts:
         [done.ingest_quarantine, done.stage_quarantine, failed_file_quarantine(files)]
     ).sort("source", "source_file", "source_row", nulls_last=True)
     ws.staged_dir.mkdir(parents=True, exist_ok=True)
-    staged.write_parquet(ws.staged_dir / "staged.parquet")
+    staged.sink_parquet(ws.staged_dir / "staged.parquet")  # streamed: never whole in memory
     quarantine.write_parquet(ws.staged_dir / "quarantine.parquet")
-    rows_in = staged.height + done.stage_quarantine.height + done.ingest_quarantine.height
-    return StageCounts(rows_in=rows_in, staged=staged.height, quarantined=rows_in - staged.height)
+    rows_in = done.staged_rows + done.stage_quarantine.height + done.ingest_quarantine.height
+    return StageCounts(
+        rows_in=rows_in, staged=done.staged_rows, quarantined=rows_in - done.staged_rows
+    )
 
 
 def unchanged_run(
@@ -167,16 +174,19 @@ def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
         max_people_per_identifier=m.max_people_per_identifier,
         dob_conflict_years=m.dob_conflict_years,
     )
-    links, registry = previous_identity(con)
     steward = ws.root / m.overrides
     customers: dict[str, list[str]] = {}
     if steward.is_file():  # customer IDs in it expand to their records (costly at 1M: only then)
+        links, _ = previous_identity(con)
         groups = links.group_by("customer_id").agg(pl.col("record_key").sort())
         customers = dict(groups.iter_rows())
+        del links, groups
     overrides = load_overrides(steward, customers)
     staged = ws.staged_dir / "staged.parquet"
     done = resolve_workspace(ws, staged, settings, overrides)
     resolution = done.resolution
+    # read after resolving: a million links are not held through it
+    links, registry = previous_identity(con)
     assignment = assign_customer_ids(
         resolution.assignments.select("record_key", "cluster_key"), links, registry, run_id=run_id
     )
@@ -200,75 +210,89 @@ def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
     }
 
 
-def _spill(frames: dict[str, pl.DataFrame], folder: Path) -> dict[str, Path]:
-    """Write each frame to ``folder/<name>.parquet`` and let it go: publish reads the files."""
-    paths = {}
-    for name in list(frames):
-        paths[name] = folder / f"{name}.parquet"
-        frames.pop(name).write_parquet(paths[name])
-    return paths
+def _spill(folder: Path, name: str, frame: pl.DataFrame) -> Path:
+    """Write one table to ``folder/<name>.parquet``: publish reads the file, not the frame."""
+    path = folder / f"{name}.parquet"
+    frame.write_parquet(path)
+    return path
 
 
 def publish_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     """Build the published tables and replace them atomically; return the run summary.
 
-    The profile tables are written to Parquet as soon as they are built and dropped from
-    memory; the warehouse loads them (and the identity files, as they are) from disk, so the
-    frames and DuckDB's copy of them are never in memory together.
+    Each profile table is written to Parquet as soon as it is final and let go (the staged
+    records are scanned straight into the one frame the builders share) and handed to the
+    ``Publication``, which loads the files (and the identity files, as they are) into the new
+    snapshot; no two big tables and DuckDB's copy of them are in memory together. A failure
+    anywhere leaves the published tables as they were.
     """
     path = ws.staged_dir / "staged.parquet"
     wanted = [c for c in pl.read_parquet_schema(path) if c not in PROFILE_UNUSED]
-    staged = pl.read_parquet(path, columns=wanted)
+    staged_rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
     quarantine = pl.read_parquet(ws.staged_dir / "quarantine.parquet")
     ident = ws.identity_dir
-    links = pl.read_parquet(ident / "links.parquet")
+    links = pl.read_parquet(ident / "links.parquet", columns=["record_key", "customer_id"])
     changes = pl.read_parquet(ident / "changes.parquet", columns=["change"])
     meta = _ingest_meta(ws, run_id)
     started = datetime.fromisoformat(meta["started_at"])
-    frames = build_profile_tables(staged, links, load_events(ws), ws.config.profile, started.date())
-    frames["profiles_history"] = history_snapshot(frames["profiles"])
-    frames["record_links"] = record_links(
-        staged, links, pl.read_parquet(ident / "assignments.parquet")
-    )
-    staged_rows, customers = staged.height, frames["profiles"].height
-    del staged, links
     scratch = ws.lake / "publishing"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
+    customers = 0
     try:
-        tables: dict[str, pl.DataFrame | Path] = {
-            **_spill(frames, scratch),
-            "quarantine": quarantine,
-            "customer_registry": ident / "registry.parquet",
-            "identity_changes": ident / "changes.parquet",
-            "identity_guards": ident / "guards.parquet",
-            "link_evidence": ident / "evidence.parquet",
-        }
-        files = meta["files"]
-        rows = quarantine.filter(pl.col("reason") != "file_unreadable").height
-        summary: dict[str, Any] = {
-            "run_id": run_id,
-            "started_at": started,
-            "finished_at": datetime.now(UTC),
-            "status": "success",
-            "failed_stage": None,
-            "error": None,
-            "files_seen": len(files),
-            "files_ingested": sum(1 for f in files if f["status"] == "ingested"),
-            "files_skipped": sum(1 for f in files if f["status"] == "skipped"),
-            "files_failed": sum(1 for f in files if f["status"] == "failed"),
-            "rows_read": staged_rows + rows,
-            "rows_staged": staged_rows,
-            "rows_quarantined": rows,
-            "customers": customers,
-            "records_per_customer": round(staged_rows / customers, 3) if customers else 0.0,
-            "customers_created": changes.filter(pl.col("change") == "created").height,
-            "customers_merged": changes.filter(pl.col("change") == "merged").height,
-            "files": files,
-            "fingerprint": load_fingerprint(ws, run_id),
-            "note": None,
-        }
-        publish(con, tables, summary, ws.published_dir)
+        with Publication(con, ws.published_dir, run_id, started) as pub:
+            for name, file in (
+                ("customer_registry", "registry"),
+                ("identity_changes", "changes"),
+                ("identity_guards", "guards"),
+                ("link_evidence", "evidence"),
+            ):  # as resolve wrote them
+                pub.add(name, ident / f"{file}.parquet")
+            pub.add("quarantine", quarantine)
+
+            def sink(name: str, frame: pl.DataFrame) -> None:
+                nonlocal customers
+                pub.add(name, _spill(scratch, name, frame))
+                if name == "profiles":
+                    customers = frame.height
+                    history = history_snapshot(frame)
+                    pub.add("profiles_history", _spill(scratch, "profiles_history", history))
+
+            rules = pl.read_parquet(
+                ident / "assignments.parquet", columns=["record_key", "match_rule"]
+            )
+            sink("record_links", record_links(pl.scan_parquet(path), links, rules))
+            del rules
+            lean = pl.scan_parquet(path).select([c for c in wanted if c not in LINEAGE])
+            build_profile_tables(
+                lean, links, load_events(ws), ws.config.profile, started.date(), sink=sink
+            )
+            del links
+            files = meta["files"]
+            rows = quarantine.filter(pl.col("reason") != "file_unreadable").height
+            summary: dict[str, Any] = {
+                "run_id": run_id,
+                "started_at": started,
+                "finished_at": datetime.now(UTC),
+                "status": "success",
+                "failed_stage": None,
+                "error": None,
+                "files_seen": len(files),
+                "files_ingested": sum(1 for f in files if f["status"] == "ingested"),
+                "files_skipped": sum(1 for f in files if f["status"] == "skipped"),
+                "files_failed": sum(1 for f in files if f["status"] == "failed"),
+                "rows_read": staged_rows + rows,
+                "rows_staged": staged_rows,
+                "rows_quarantined": rows,
+                "customers": customers,
+                "records_per_customer": round(staged_rows / customers, 3) if customers else 0.0,
+                "customers_created": changes.filter(pl.col("change") == "created").height,
+                "customers_merged": changes.filter(pl.col("change") == "merged").height,
+                "files": files,
+                "fingerprint": load_fingerprint(ws, run_id),
+                "note": None,
+            }
+            pub.commit(summary)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return summary

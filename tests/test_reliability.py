@@ -16,7 +16,12 @@ from pipelines.warehouse import PUBLISHED_TABLES
 def state(root: Path) -> dict[str, pl.DataFrame]:
     """Every published table (registry included), ordered, plus the snapshot log."""
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
-        names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        names = {  # the published names are views over the latest snapshot's tables
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
         out = {
             name: con.sql(f'SELECT * FROM "{name}"').pl()
             for name in sorted(set(PUBLISHED_TABLES) & names)

@@ -6,6 +6,7 @@ customer_id) and the connectors' events; nothing here depends on how customers w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import polars as pl
@@ -48,33 +49,68 @@ PROFILE_UNUSED: frozenset[str] = frozenset({
     "latin_first_key", "name_kind", "phone_exts", "email_keys", "quality_flags",
     "raw_entity_kind", "raw_full_name", "raw_last_name", "raw_first_name", "raw_middle_name",
     "raw_birth_date", "raw_city", "raw_company", "raw_position", "raw_kpp", "raw_ogrn",
-    "raw_comment", "raw_owner", "raw_observed_at",
+    "raw_comment", "raw_owner", "raw_observed_at", "snils", "passport", "raw_snils",
+    "raw_passport",
 })  # fmt: skip
+
+#: Staged columns only ``record_links`` reads (lineage): publish builds it from its own scan.
+LINEAGE: tuple[str, ...] = (
+    "source_record_id",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "batch_id",
+)
+
+#: Receives each finished table (name, frame) so the caller can write it out and let it go.
+Sink = Callable[[str, pl.DataFrame], None]
+
+#: The tables ``build_profile_tables`` makes, in the order it returns them.
+PROFILE_TABLES: tuple[str, ...] = (
+    "profiles", "golden_values", "identifiers", "events", "companies", "customer_companies",
+    "consents",
+)  # fmt: skip
 
 
 def _record_summary(frame: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    """Per customer: kind, record/source counts, first source, first and last seen."""
+    """Per customer: kind, record/source counts, first source, first and last seen.
+
+    ``first_source`` is the source of the earliest sighting (ties: the smallest source; no
+    date at all: the smallest source); ``entity_kind`` the most frequent kind (ties: the
+    smallest, null first). Both by aggregates and one join, not a sort of every sighting.
+    """
+    c = pl.col
     seen = pl.concat(
         [
             frame.select("customer_id", "source", at="record_at"),
             events.drop_nulls("customer_id").select("customer_id", "source", at="occurred_ts"),
         ]
-    ).sort("customer_id", "at", "source", nulls_last=True)
-    first = seen.group_by("customer_id", maintain_order=True).agg(
-        first_source=pl.col("source").first(),
-        first_seen=pl.col("at").min(),
-        last_seen=pl.col("at").max(),
+    )
+    span = seen.group_by("customer_id").agg(first_seen=c("at").min(), last_seen=c("at").max())
+    first = (
+        seen.join(span.select("customer_id", "first_seen"), on="customer_id")
+        .filter(c("at").eq_missing(c("first_seen")))
+        .group_by("customer_id")
+        .agg(first_source=c("source").min())
+    )
+    kinds = (
+        frame.group_by("customer_id", "entity_kind")
+        .len()
+        .sort(["customer_id", "len", "entity_kind"], descending=[False, True, False])
+        .group_by("customer_id", maintain_order=True)
+        .agg(entity_kind=c("entity_kind").first())
     )
     return (
         frame.group_by("customer_id")
-        .agg(
-            entity_kind=pl.col("entity_kind").mode().sort().first(),
-            record_count=pl.len(),
-            sources=pl.col("source").unique().sort(),
+        .agg(record_count=pl.len(), sources=c("source").unique().sort())
+        .join(kinds, on="customer_id", how="left")
+        .with_columns(source_count=c("sources").list.len())
+        .join(span.join(first, on="customer_id", how="left"), on="customer_id", how="left")
+        .select(
+            "customer_id", "entity_kind", "record_count", "sources", "source_count",
+            "first_source", "first_seen", "last_seen",
         )
-        .with_columns(source_count=pl.col("sources").list.len())
-        .join(first, on="customer_id", how="left")
-    )
+    )  # fmt: skip
 
 
 def build_profiles(
@@ -88,19 +124,42 @@ def build_profiles(
     today: date,
 ) -> pl.DataFrame:
     """One row per customer: golden values, activity, consent and segment attributes."""
+    return _assemble(
+        frame,
+        golden_columns(golden, frame),
+        ranked_lists(identifiers),
+        events,
+        resolve_consent(consents),
+        customer_companies,
+        config,
+        today,
+    )
+
+
+def _assemble(
+    frame: pl.DataFrame,
+    golden_wide: pl.DataFrame,
+    lists: pl.DataFrame,
+    events: pl.DataFrame,
+    consent: pl.DataFrame,
+    customer_companies: pl.DataFrame,
+    config: ProfileConfig,
+    today: date,
+) -> pl.DataFrame:
+    """``build_profiles`` from the per-customer parts (the big tables need not be kept)."""
     activity = aggregate_activity(events)
     company_ids = customer_companies.group_by("customer_id").agg(
         company_ids=pl.col("company_id").sort()
     )
     profiles = (
         _record_summary(frame, events)
-        .join(golden_columns(golden, frame), on="customer_id", how="left")
-        .join(ranked_lists(identifiers), on="customer_id", how="left")
+        .join(golden_wide, on="customer_id", how="left")
+        .join(lists, on="customer_id", how="left")
         .join(company_ids, on="customer_id", how="left")
         .join(lead_sources(events, frame), on="customer_id", how="left")
         .join(activity, on="customer_id", how="left")
         .join(rfm_scores(activity), on="customer_id", how="left")
-        .join(resolve_consent(consents), on="customer_id", how="left")
+        .join(consent, on="customer_id", how="left")
         .with_columns(pl.col(_COUNTS).fill_null(0))
     )
     linked = customer_companies.get_column("customer_id").unique()
@@ -108,41 +167,69 @@ def build_profiles(
     return profiles.select(PROFILE_COLUMNS).sort("customer_id")
 
 
-def record_links(staged: pl.DataFrame, links: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
-    """One row per staged record: its customer and how it was linked."""
+def record_links(
+    staged: pl.DataFrame | pl.LazyFrame, links: pl.DataFrame, rules: pl.DataFrame
+) -> pl.DataFrame:
+    """One row per staged record: its customer and how it was linked.
+
+    ``staged`` may be a scan of the staged file (only the columns used are read).
+    """
     lineage = ["source", "source_record_id", "source_file", "source_sheet", "source_row"]
     return (
-        staged.select("record_key", *lineage, "batch_id", "entity_kind")
-        .join(links.select("record_key", "customer_id"), on="record_key")
-        .join(rules.select("record_key", "match_rule"), on="record_key", how="left")
+        staged.lazy()
+        .select("record_key", *lineage, "batch_id", "entity_kind")
+        .join(links.lazy().select("record_key", "customer_id"), on="record_key")
+        .join(rules.lazy().select("record_key", "match_rule"), on="record_key", how="left")
         .select("record_key", "customer_id", "entity_kind", "match_rule", *lineage, "batch_id")
         .sort("record_key")
+        .collect()
     )
 
 
 def build_profile_tables(
-    staged: pl.DataFrame,
+    staged: pl.DataFrame | pl.LazyFrame,
     links: pl.DataFrame,
     raw_events: pl.DataFrame | None,
     config: ProfileConfig,
     today: date,
+    sink: Sink | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Every profile-side published table, keyed by table name."""
+    """Every profile-side published table, keyed by table name.
+
+    With ``sink``, each table goes to it as soon as it is final and is not kept (nor returned):
+    only the record frame and the per-customer parts of the profile stay in memory.
+    """
+    kept: dict[str, pl.DataFrame] = {}
+
+    def done(name: str, table: pl.DataFrame) -> None:
+        if sink is None:
+            kept[name] = table
+        else:
+            sink(name, table)
+
     frame = with_customer(staged, links)
     events = build_events(raw_events, links)
     golden = golden_values(frame, config)
     identifiers = build_identifiers(frame, golden)
+    lists = ranked_lists(identifiers)
+    done("identifiers", identifiers)
+    del identifiers
+    golden_wide = golden_columns(golden, frame)
+    done("golden_values", golden)
+    del golden
     companies, customer_companies = build_companies(frame)
+    done("companies", companies)
+    del companies
     consents = consent_statements(frame)
-    profiles = build_profiles(
-        frame, golden, identifiers, events, consents, customer_companies, config, today
+    consent = resolve_consent(consents)
+    done("consents", consents)
+    del consents
+    profiles = _assemble(
+        frame, golden_wide, lists, events, consent, customer_companies, config, today
     )
-    return {
-        "profiles": profiles,
-        "golden_values": golden,
-        "identifiers": identifiers,
-        "events": events,
-        "companies": companies,
-        "customer_companies": customer_companies,
-        "consents": consents,
-    }
+    del frame, golden_wide, lists, consent
+    done("customer_companies", customer_companies)
+    done("events", events)
+    del customer_companies, events
+    done("profiles", profiles)
+    return {name: kept[name] for name in PROFILE_TABLES if name in kept}

@@ -81,8 +81,12 @@ def parse_yes_no(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def with_customer(staged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
-    """Staged records joined to their customer, with ``record_at`` (see ``record_time``)."""
-    return staged.join(links.select("record_key", "customer_id"), on="record_key").with_columns(
-        record_at=record_time()
-    )
+def with_customer(staged: pl.DataFrame | pl.LazyFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """Staged records joined to their customer, with ``record_at`` (see ``record_time``).
+
+    ``staged`` may be a scan of the staged file: then the records are read straight into the
+    joined frame and never held twice.
+    """
+    keys = links.lazy().select("record_key", "customer_id")
+    joined = staged.lazy().join(keys, on="record_key").with_columns(record_at=record_time())
+    return joined.collect()

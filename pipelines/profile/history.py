@@ -49,22 +49,27 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _qt(name: str) -> str:
+    """A quoted table name; ``schema.table`` (names of ours, never user values) is split."""
+    return ".".join(_q(part) for part in name.split("."))
+
+
 def create_history_sql(table: str, view: str) -> str:
     """Create an empty history table shaped like the incoming snapshot, if there is none."""
     lead = ", ".join(
         f"NULL::{t} AS {_q(c)}" for c, t in VERSION_COLUMNS.items() if c != "customer_id"
     )
     return (
-        f"CREATE TABLE IF NOT EXISTS {_q(table)} AS SELECT customer_id, {lead}, "  # noqa: S608
-        f"* EXCLUDE (customer_id, content_hash) FROM {_q(view)} LIMIT 0"
+        f"CREATE TABLE IF NOT EXISTS {_qt(table)} AS SELECT customer_id, {lead}, "  # noqa: S608
+        f"* EXCLUDE (customer_id, content_hash) FROM {_qt(view)} LIMIT 0"
     )
 
 
 def close_versions_sql(table: str, view: str) -> str:
     """Close open versions whose customer is gone or whose content changed ($1 = valid_to)."""
     return (
-        f"UPDATE {_q(table)} AS h SET valid_to = $1 WHERE h.valid_to IS NULL "  # noqa: S608
-        f"AND NOT EXISTS (SELECT 1 FROM {_q(view)} AS i "
+        f"UPDATE {_qt(table)} AS h SET valid_to = $1 WHERE h.valid_to IS NULL "  # noqa: S608
+        f"AND NOT EXISTS (SELECT 1 FROM {_qt(view)} AS i "
         "WHERE i.customer_id = h.customer_id AND i.content_hash = h.content_hash)"
     )
 
@@ -81,17 +86,17 @@ def insert_versions_sql(table: str, view: str, columns: Sequence[str]) -> str:
         f"ELSE list_filter([{diffs}], lambda x: x IS NOT NULL) END"
     )
     return (
-        f"INSERT INTO {_q(table)} BY NAME SELECT i.*, $1 AS valid_from, "  # noqa: S608
+        f"INSERT INTO {_qt(table)} BY NAME SELECT i.*, $1 AS valid_from, "  # noqa: S608
         f"NULL::TIMESTAMPTZ AS valid_to, $2 AS run_id, {changed} AS changed_columns "
-        f"FROM {_q(view)} AS i LEFT JOIN {_q(table)} AS p "
+        f"FROM {_qt(view)} AS i LEFT JOIN {_qt(table)} AS p "
         "ON p.customer_id = i.customer_id AND p.valid_to = $1 "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {_q(table)} AS h "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {_qt(table)} AS h "
         "WHERE h.valid_to IS NULL AND h.customer_id = i.customer_id)"
     )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
-    rows = con.execute(f"DESCRIBE SELECT * FROM {_q(relation)}").fetchall()  # noqa: S608
+    rows = con.execute(f"DESCRIBE SELECT * FROM {_qt(relation)}").fetchall()  # noqa: S608
     return {str(r[0]): str(r[1]) for r in rows}
 
 
@@ -103,6 +108,6 @@ def apply_history(
     incoming, existing = _columns(con, view), _columns(con, table)
     for name, kind in incoming.items():
         if name not in existing:  # a column added since the table was created
-            con.execute(f"ALTER TABLE {_q(table)} ADD COLUMN {_q(name)} {kind}")
+            con.execute(f"ALTER TABLE {_qt(table)} ADD COLUMN {_q(name)} {kind}")
     con.execute(close_versions_sql(table, view), [at])
     con.execute(insert_versions_sql(table, view, list(incoming)), [at, run_id])
