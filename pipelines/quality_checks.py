@@ -8,8 +8,12 @@ from ``quality.suites`` through Great Expectations; ``save_quality`` appends the
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -20,8 +24,6 @@ from pipelines.warehouse import quote_ident, record_quality, table_exists
 from pipelines.workspace import Workspace
 from quality.expectations import CheckResult, SuiteRun, results_frame, validate
 from quality.report import (
-    REPORT_FIELDS,
-    VALID_WHEN,
     field_metrics,
     identity_metrics,
     metrics_frame,
@@ -33,12 +35,16 @@ from quality.suites import (
     REQUIRED_LINEAGE,
     Floors,
     identity_suite,
+    linked_records,
     published_suite,
     raw_suite,
     staged_suite,
 )
 
 REPORT_FILE = "quality.html"
+RAW_CACHE_FILE = "raw_checks.json"
+#: Bump when the raw checks change in a way the suite's repr does not show.
+RAW_CACHE_VERSION = 1
 
 
 def floors(ws: Workspace) -> Floors:
@@ -54,15 +60,54 @@ def _docs(ws: Workspace, run_id: str) -> Path | None:
     return report_dir(ws, run_id) / "gx" if ws.config.quality.data_docs else None
 
 
+def raw_cache_key(batches: Sequence[dict[str, Any]]) -> str:
+    """What decides the raw checks: the suite, and every batch in force with its file."""
+    files = []
+    for b in batches:
+        path = Path(b["dir"]) / "records.parquet"
+        stat = path.stat() if path.is_file() else None
+        files.append([b["dir"], b["batch_id"], stat and [stat.st_size, stat.st_mtime_ns]])
+    _, specs = raw_suite(pl.DataFrame(schema=dict.fromkeys(REQUIRED_LINEAGE, pl.String)))
+    text = json.dumps([RAW_CACHE_VERSION, repr(specs), files], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _cached_raw(path: Path, key: str) -> list[CheckResult] | None:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        if found.get("key") != key:
+            return None
+        return [CheckResult(**r) for r in found["results"]]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # no cache, or one this version cannot read: check again
+
+
 def check_raw(ws: Workspace, run_id: str) -> SuiteRun:
-    """Lineage present and record keys unique over the raw batches in force."""
+    """Lineage present and record keys unique over the raw batches in force.
+
+    Raw batches never change once written, so the result is kept per set of batches in
+    ``lake/reports/raw_checks.json``; a run over the same batches reuses it (no GX, no read).
+    """
+    batches = current_batches(ws)
+    key = raw_cache_key(batches)
+    cache = ws.lake / "reports" / RAW_CACHE_FILE
+    cached = _cached_raw(cache, key)
+    if cached is not None:
+        return SuiteRun(layer="raw", results=cached)
     frames = [
         pl.read_parquet(Path(b["dir"]) / "records.parquet", columns=list(REQUIRED_LINEAGE))
-        for b in current_batches(ws)
+        for b in batches
     ]
     raw = pl.concat(frames) if frames else pl.DataFrame(schema=dict.fromkeys(REQUIRED_LINEAGE))
     datasets, specs = raw_suite(raw)
-    return validate("raw", datasets, specs, run_name=run_id, docs_dir=_docs(ws, run_id))
+    del frames, raw
+    run = validate("raw", datasets, specs, run_name=run_id, docs_dir=_docs(ws, run_id))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    body = {"key": key, "results": [dataclasses.asdict(r) for r in run.results]}
+    tmp.write_text(json.dumps(body), encoding="utf-8")
+    tmp.replace(cache)
+    return run
 
 
 def rows_in_by_source(ws: Workspace) -> dict[str, int]:
@@ -75,22 +120,18 @@ def rows_in_by_source(ws: Workspace) -> dict[str, int]:
     return counts
 
 
-def staged_check_columns(path: Path) -> list[str]:
-    """The staged columns the staged suite and field metrics read (a third of the file)."""
-    wanted = {"record_key", "source", "batch_id", *(f"raw_{f}" for f in REPORT_FIELDS)}
-    for expr in VALID_WHEN.values():
-        wanted |= set(expr.meta.root_names())
-    return [c for c in pl.read_parquet_schema(path) if c in wanted]
-
-
 def check_staged(ws: Workspace, run_id: str) -> tuple[SuiteRun, pl.DataFrame]:
-    """Reconciliation, unique keys, validity floors, quarantine share; field metrics."""
-    path = ws.staged_dir / "staged.parquet"
-    staged = pl.read_parquet(path, columns=staged_check_columns(path))
+    """Reconciliation, unique keys, validity floors, quarantine share; field metrics.
+
+    The staged file is scanned, not loaded: the suite reads seven of its columns and the
+    field metrics stream through one grouped pass.
+    """
+    staged = pl.scan_parquet(ws.staged_dir / "staged.parquet")
     quarantine = pl.read_parquet(ws.staged_dir / "quarantine.parquet")
     sources = [s.name for s in ws.config.sources]
     datasets, specs = staged_suite(staged, quarantine, rows_in_by_source(ws), floors(ws), sources)
     run = validate("staged", datasets, specs, run_name=run_id, docs_dir=_docs(ws, run_id))
+    del datasets
     metrics = metrics_frame(
         run_id, "staged", [field_metrics(staged), quarantine_metrics(quarantine)]
     )
@@ -103,10 +144,12 @@ def check_identity(ws: Workspace, run_id: str) -> tuple[SuiteRun, pl.DataFrame]:
         ws.staged_dir / "staged.parquet", columns=["record_key", "source", "birth_date", "inn"]
     )
     links = pl.read_parquet(ws.identity_dir / "links.parquet")
-    datasets, specs = identity_suite(staged, links)
+    linked = linked_records(staged, links)
+    datasets, specs = identity_suite(staged, links, linked)
+    del staged, links
     run = validate("identity", datasets, specs, run_name=run_id, docs_dir=_docs(ws, run_id))
-    with_source = links.join(staged.select("record_key", "source"), on="record_key", how="left")
-    return run, metrics_frame(run_id, "identity", [identity_metrics(with_source)])
+    del datasets
+    return run, metrics_frame(run_id, "identity", [identity_metrics(linked)])
 
 
 def check_published(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) -> SuiteRun:

@@ -3,19 +3,20 @@
 A suite is a list of ``Expectation`` specs over named polars datasets (built by ``quality.suites``
 from only the columns they need). ``validate`` hands them to GX 1.x in an ephemeral context and
 turns every GX result into a ``CheckResult`` that names the layer, the check and the source.
-GX costs about 2.4 s to import, so it is imported here, lazily, and only when a suite runs.
+GX is imported lazily (``quality.gxcontext``), only when a suite runs.
 """
 
 from __future__ import annotations
 
-import os
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from .gxcontext import build_docs, context_for, gx_modules
+from .gxframe import Converter, Decoder, compact, uses
 
 #: One row per (run, layer, check or metric, source, field): the ``quality_results`` table.
 QUALITY_RESULTS_SCHEMA: dict[str, pl.DataType] = {
@@ -84,47 +85,6 @@ class SuiteRun:
         return [r for r in self.results if r.blocking and not r.passed]
 
 
-_CONTEXTS: dict[str, Any] = {}
-
-
-def _gx() -> tuple[Any, Any, Any]:
-    """Import GX quietly (its import warns about deprecated stdlib modules)."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import great_expectations as gx
-        import great_expectations.expectations as gxe
-        from great_expectations.expectations.row_conditions import Column
-    return gx, gxe, Column
-
-
-def _context(docs_dir: Path | None) -> Any:
-    """One ephemeral context per docs folder: every layer of a run lands in one docs site."""
-    key = str(docs_dir) if docs_dir else ""
-    if key in _CONTEXTS:
-        return _CONTEXTS[key]
-    gx, _, _ = _gx()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    if docs_dir is not None:
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        site = {
-            "class_name": "SiteBuilder",
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(docs_dir),
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        }
-        ctx.add_data_docs_site(site_name="svod", site_config=site)
-    if len(_CONTEXTS) > 8:  # a long-lived process (dagster dev) keeps only recent runs
-        _CONTEXTS.clear()
-    _CONTEXTS[key] = ctx
-    return ctx
-
-
 def _observed(result: Mapping[str, Any]) -> float | None:
     if "observed_value" in result and isinstance(result["observed_value"], int | float):
         return float(result["observed_value"])
@@ -153,6 +113,21 @@ def _detail(spec: Expectation, result: Mapping[str, Any], passed: bool) -> str:
     return "; ".join(parts)
 
 
+def _decode_results(
+    outcome: Any, ctx: Any, decoder: Decoder, specs: Sequence[Expectation]
+) -> list[Any]:
+    """GX results with original values in their examples (stored back for the data docs)."""
+    found = []
+    for key, validation in outcome.run_results.items():
+        for res in validation.results:
+            spec = specs[int(res.expectation_config.meta["svod_index"])]
+            if res.result:
+                decoder.decode(spec.kwargs.get("column"), res.result)
+            found.append(res)
+        ctx.validation_results_store.set(key, validation)
+    return found
+
+
 def validate(
     layer: str,
     datasets: Mapping[str, pl.DataFrame],
@@ -160,19 +135,22 @@ def validate(
     *,
     run_name: str = "svod",
     docs_dir: Path | None = None,
+    convert: Converter = compact,
 ) -> SuiteRun:
-    """Run ``expectations`` over ``datasets`` with GX; write data docs into ``docs_dir``."""
+    """Run ``expectations`` over ``datasets`` with GX; write data docs into ``docs_dir``.
+
+    ``convert`` turns a dataset into GX's pandas input (``gxframe.plain`` for the columns as
+    they are; the default ``compact`` gives the same results, cheaper).
+    """
     run = SuiteRun(layer=layer)
     if not expectations:
         return run
-    gx, gxe, column = _gx()
-    ctx = _context(docs_dir)
+    gx, gxe, column = gx_modules()
+    ctx = context_for(docs_dir)
     by_dataset: dict[str, list[Expectation]] = {}
     for spec in expectations:
         by_dataset.setdefault(spec.dataset, []).append(spec)
-    actions = []
-    if docs_dir is not None:
-        actions.append(gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["svod"]))
+    outcomes = []
     for dataset, specs in by_dataset.items():
         name = f"{run_name}.{layer}.{dataset}"
         for store in (ctx.checkpoints, ctx.validation_definitions, ctx.suites):
@@ -196,33 +174,37 @@ def validate(
             gx.ValidationDefinition(name=name, data=batch, suite=suite)
         )
         checkpoint = ctx.checkpoints.add(
-            gx.Checkpoint(name=name, validation_definitions=[definition], actions=actions)
+            gx.Checkpoint(name=name, validation_definitions=[definition], actions=[])
         )
-        frame = datasets[dataset].to_pandas()
+        columns = uses((s.gx_type, s.kwargs, s.source is not None) for s in specs)
+        frame, decoder = convert(datasets[dataset], columns)
         outcome = checkpoint.run(batch_parameters={"dataframe": frame})
-        for validation in outcome.run_results.values():
-            for res in validation.results:
-                spec = specs[int(res.expectation_config.meta["svod_index"])]
-                result = dict(res.result or {})
-                if res.exception_info and res.exception_info.get("raised_exception"):
-                    result["exception_message"] = res.exception_info.get("exception_message")
-                passed = bool(res.success)
-                observed = _observed(result)
-                if spec.observe is not None:
-                    observed = _value_of(datasets[dataset], spec.observe, spec.source)
-                run.results.append(
-                    CheckResult(
-                        layer=layer,
-                        name=spec.name,
-                        source=spec.source,
-                        passed=passed,
-                        blocking=spec.blocking,
-                        observed=observed,
-                        threshold=spec.threshold,
-                        detail=_detail(spec, result, passed),
-                        expectation=res.expectation_config.type,
-                    )
+        del frame
+        outcomes.append(outcome)
+        for res in _decode_results(outcome, ctx, decoder, specs):
+            spec = specs[int(res.expectation_config.meta["svod_index"])]
+            result = dict(res.result or {})
+            if res.exception_info and res.exception_info.get("raised_exception"):
+                result["exception_message"] = res.exception_info.get("exception_message")
+            passed = bool(res.success)
+            observed = _observed(result)
+            if spec.observe is not None:
+                observed = _value_of(datasets[dataset], spec.observe, spec.source)
+            run.results.append(
+                CheckResult(
+                    layer=layer,
+                    name=spec.name,
+                    source=spec.source,
+                    passed=passed,
+                    blocking=spec.blocking,
+                    observed=observed,
+                    threshold=spec.threshold,
+                    detail=_detail(spec, result, passed),
+                    expectation=res.expectation_config.type,
                 )
+            )
+    if docs_dir is not None:
+        build_docs(ctx, outcomes)
     if docs_dir is not None and (docs_dir / "index.html").is_file():
         run.docs = docs_dir / "index.html"
     return run

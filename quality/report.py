@@ -29,6 +29,7 @@ VALID_WHEN: dict[str, pl.Expr] = {
     "ogrn": pl.col("ogrn").is_not_null(),
 }
 
+_SEP = "\t"  # between field and metric in the wide frame's column names
 REPORT_FIELDS: tuple[str, ...] = tuple(f for f in RAW_FIELDS if f not in ("extra", "entity_kind"))
 
 
@@ -52,27 +53,36 @@ def _metric_rows(run_id: str, layer: str, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def field_metrics(staged: pl.DataFrame) -> pl.DataFrame:
-    """Completeness (given / records) and validity (valid / given) of every field per source."""
-    frames = []
+def field_metrics(staged: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Completeness (given / records) and validity (valid / given) of every field per source.
+
+    One grouped pass over ``staged``; given a ``scan_parquet`` it streams, reading only the
+    columns it needs.
+    """
+    lazy = staged.lazy()
+    present = set(lazy.collect_schema().names())
+    aggs = []
     for name in REPORT_FIELDS:
-        if f"raw_{name}" not in staged.columns:
+        if f"raw_{name}" not in present:
             continue
         raw = pl.col(f"raw_{name}")
         given = raw.is_not_null() & (raw.str.strip_chars() != "")
-        aggs = [pl.lit(name).alias("field"), given.mean().alias("completeness")]
+        aggs.append(given.mean().alias(f"{name}{_SEP}completeness"))
         if name in VALID_WHEN:
             valid = (given & VALID_WHEN[name]).sum() / given.sum()
-            aggs.append(pl.when(given.sum() > 0).then(valid).alias("validity"))
-        else:
-            aggs.append(pl.lit(None, dtype=pl.Float64).alias("validity"))
-        frames.append(staged.group_by("source").agg(aggs))
-    if not frames or staged.is_empty():
-        return pl.DataFrame(schema={"name": pl.String, "source": pl.String, "field": pl.String})
-    wide = pl.concat(frames)
-    return wide.unpivot(
-        index=["source", "field"], on=["completeness", "validity"], variable_name="name"
-    ).drop_nulls("value")
+            aggs.append(pl.when(given.sum() > 0).then(valid).alias(f"{name}{_SEP}validity"))
+    empty = pl.DataFrame(schema={"name": pl.String, "source": pl.String, "field": pl.String})
+    if not aggs:
+        return empty
+    wide = lazy.group_by("source").agg(aggs).collect(engine="streaming")
+    if wide.is_empty():
+        return empty
+    parts = pl.col("key").str.split_exact(_SEP, 1).struct
+    return (
+        wide.unpivot(index="source", variable_name="key")
+        .drop_nulls("value")
+        .select("source", field=parts.field("field_0"), name=parts.field("field_1"), value="value")
+    )
 
 
 def quarantine_metrics(quarantine: pl.DataFrame) -> pl.DataFrame:
@@ -99,18 +109,26 @@ def identity_metrics(links: pl.DataFrame, top: int = 10) -> pl.DataFrame:
         value=1 - pl.col("customers") / pl.col("records"),
         detail=pl.format("{} records, {} customers", "records", "customers"),
     )
-    clusters = (
+    largest = (
         links.group_by("customer_id")
-        .agg(records=pl.len(), sources=pl.col("source").unique().sort().str.join(", "))
+        .agg(records=pl.len())
         .sort(["records", "customer_id"], descending=[True, False])
         .head(top)
-        .select(
-            source=pl.lit(None, dtype=pl.String),
-            name=pl.lit("largest_cluster"),
-            field="customer_id",
-            value=pl.col("records").cast(pl.Float64),
-            detail="sources",
-        )
+    )
+    # the sources of the largest clusters only (not of every customer)
+    sources = (
+        links.join(largest.select("customer_id"), on="customer_id", how="semi", nulls_equal=True)
+        .group_by("customer_id")
+        .agg(sources=pl.col("source").unique().sort().str.join(", "))
+    )
+    clusters = largest.join(
+        sources, on="customer_id", how="left", maintain_order="left", nulls_equal=True
+    ).select(
+        source=pl.lit(None, dtype=pl.String),
+        name=pl.lit("largest_cluster"),
+        field="customer_id",
+        value=pl.col("records").cast(pl.Float64),
+        detail="sources",
     )
     return pl.concat([dup, clusters])
 
@@ -181,9 +199,10 @@ def render_html(run_id: str, results: pl.DataFrame, docs_href: str | None = None
             labels = ["customer_id", "records", "sources"]
         elif name == "quarantine_reason":
             labels = ["source", "reason", "rows"]
-            part = part.with_columns(pl.col("value").cast(pl.Int64))
+            part = part.with_columns(pl.col("value").cast(pl.Int64)).sort("source", "field")
         else:
             labels = cols
+            part = part.sort("source", nulls_last=True)
         parts += [f"<h2>{title}</h2>", _table(labels, part.iter_rows())]
     parts.append("</body></html>")
     return "\n".join(parts)

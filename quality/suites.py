@@ -69,18 +69,25 @@ def raw_suite(raw: pl.DataFrame) -> Suite:
     return {"raw": data}, specs
 
 
-def validity_flags(staged: pl.DataFrame) -> pl.DataFrame:
-    """Per staged record: phone_ok / email_ok (null where the source gave no value)."""
+def validity_flags(staged: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Per staged record: phone_ok / email_ok (null where the source gave no value).
+
+    Given a ``scan_parquet`` it reads only the seven columns it needs, streaming.
+    """
     given = {
         c: pl.col(f"raw_{c}").is_not_null() & (pl.col(f"raw_{c}").str.strip_chars() != "")
         for c in ("phone", "email")
     }
-    return staged.select(
-        "record_key",
-        "source",
-        "batch_id",
-        phone_ok=pl.when(given["phone"]).then(pl.col("phones").list.len() > 0),
-        email_ok=pl.when(given["email"]).then(pl.col("emails").list.len() > 0),
+    return (
+        staged.lazy()
+        .select(
+            "record_key",
+            "source",
+            "batch_id",
+            phone_ok=pl.when(given["phone"]).then(pl.col("phones").list.len() > 0),
+            email_ok=pl.when(given["email"]).then(pl.col("emails").list.len() > 0),
+        )
+        .collect(engine="streaming")
     )
 
 
@@ -110,7 +117,7 @@ def reconcile_frame(
 
 
 def staged_suite(
-    staged: pl.DataFrame,
+    staged: pl.DataFrame | pl.LazyFrame,
     quarantine: pl.DataFrame,
     rows_in: Mapping[str, int],
     floors: Floors,
@@ -118,7 +125,7 @@ def staged_suite(
 ) -> Suite:
     """Staged records: reconciliation, unique keys, per-source validity and quarantine share."""
     flags = validity_flags(staged)
-    reconcile = reconcile_frame(rows_in, staged, quarantine)
+    reconcile = reconcile_frame(rows_in, flags, quarantine)
     specs = [
         _unique("staged", "record_key", name="record_keys_unique"),
         _not_null("staged", "batch_id", name="lineage_present", describe="batch_id present"),
@@ -160,17 +167,32 @@ def staged_suite(
     return {"staged": flags, "reconcile": reconcile}, specs
 
 
-def identity_suite(staged: pl.DataFrame, links: pl.DataFrame) -> Suite:
-    """Every staged record has exactly one customer_id; no customer mixes hard attributes."""
+def linked_records(staged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """Every link with its staged record's source, birth date and ИНН (``in_staged`` marks a
+    match): one join serves the hard-attribute check and the identity metrics."""
+    return links.select("record_key", "customer_id").join(
+        staged.select("record_key", "source", "birth_date", "inn", in_staged=pl.lit(True)),
+        on="record_key",
+        how="left",
+    )
+
+
+def identity_suite(
+    staged: pl.DataFrame, links: pl.DataFrame, linked: pl.DataFrame | None = None
+) -> Suite:
+    """Every staged record has exactly one customer_id; no customer mixes hard attributes.
+
+    ``linked`` is ``linked_records(staged, links)`` when the caller has it already.
+    """
     per_key = links.group_by("record_key").agg(links_per_record=pl.len())
     coverage = (
         staged.select("record_key", in_staged=pl.lit(True))
         .join(per_key, on="record_key", how="full", coalesce=True)
         .with_columns(pl.col("links_per_record").fill_null(0), pl.col("in_staged").fill_null(False))
     )
-    hard = staged.select("record_key", "birth_date", "inn").join(
-        links.select("record_key", "customer_id"), on="record_key"
-    )
+    if linked is None:
+        linked = linked_records(staged, links)
+    hard = linked.filter(pl.col("in_staged"))  # = staged inner-joined with links
     customers = hard.group_by("customer_id").agg(
         birth_dates=pl.col("birth_date").drop_nulls().n_unique(),
         inns=pl.col("inn").drop_nulls().n_unique(),
