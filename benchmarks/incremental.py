@@ -14,6 +14,7 @@ evidence and guards must be equal). The full run's time is the one the batch is 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import time
 from pathlib import Path
@@ -27,6 +28,11 @@ from identity.features import STAGED_INPUTS
 from identity.incremental import resolve_batch
 from identity.settings import EngineSettings
 from identity.store import load_state, save_batch, save_full
+
+
+def _cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def staged_of(name: str, people: int) -> Path:
@@ -48,19 +54,19 @@ def measure(staged_path: Path, work: Path) -> dict[str, object]:
     staged = pl.read_parquet(staged_path, columns=[c for c in STAGED_INPUTS if c in present])
     held = pl.col("record_key").hash(seed=7) % 100 == 0
     old, new = staged.filter(~held), staged.filter(held)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     first = resolve(old, settings, keys_out=str(work / "keys.parquet"))
-    full_seconds = time.perf_counter() - started
+    full_seconds, full_cpu = time.perf_counter() - started, _cpu() - cpu
     save_full(work / "state", first, settings, work / "keys.parquet")
     del first
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     state, why = load_state(work / "state", settings)
     assert state is not None, why
     loaded = time.perf_counter() - started
     batch = resolve_batch(new, state, settings)
     resolved = time.perf_counter() - started
     save_batch(state, batch.result, settings, batch.new_features)
-    batch_seconds = time.perf_counter() - started
+    batch_seconds, batch_cpu = time.perf_counter() - started, _cpu() - cpu
     full = resolve(staged, settings, frozen=state.frozen)
     order = ["type", "value", "reason"]
     equal = (
@@ -76,6 +82,10 @@ def measure(staged_path: Path, work: Path) -> dict[str, object]:
         "batch_load_state_seconds": round(loaded, 2),
         "batch_resolve_seconds": round(resolved - loaded, 2),
         "batch_share_of_full": round(batch_seconds / full_seconds, 3),
+        # CPU seconds (user + system, all threads): steadier than wall on a shared machine
+        "full_cpu_seconds": round(full_cpu, 2),
+        "batch_cpu_seconds": round(batch_cpu, 2),
+        "batch_cpu_share_of_full": round(batch_cpu / full_cpu, 3),
         "records_rebuilt": batch.rebuilt,
         "pairs_compared": batch.compared,
         "equal_to_full_run": equal,

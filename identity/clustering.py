@@ -161,6 +161,7 @@ def cluster_records(
         probability=pl.lit(FORCED), conflict=pl.lit(None, pl.String()), forced=pl.lit(True)
     )
     pairs = pairs.select(extra.columns)
+    extra = extra.cast(pairs.schema)
     if extra.height:  # a must-link replaces the scored pair (pairs are unique otherwise)
         pairs = pl.concat([pairs, extra]).unique(
             ["rid_l", "rid_r"], keep="last", maintain_order=True

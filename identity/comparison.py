@@ -2,8 +2,9 @@
 
 Level ``-1`` means "not comparable" (a side has no value) and carries no weight; ``0`` is
 disagreement; higher levels are stronger agreement. Each field's levels are documented in
-:data:`COMPARISONS`. String similarity uses rapidfuzz ``cpdist`` over whole columns; pairs are
-processed in chunks so memory stays bounded at millions of pairs.
+:data:`COMPARISONS`. Records are prepared once (:mod:`identity.prepared`: strings become codes)
+and each distinct pair of values is scored once with rapidfuzz (:mod:`identity.pairsim`); pairs
+are processed in chunks so memory stays bounded at millions of pairs.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-CHUNK = 250_000
+from identity.prepared import Prepared, pair_frame, prepare
+
+CHUNK = 500_000
 NAME_TYPO = 0.9  # Jaro-Winkler of Latin keys: «Alen»/«Allen», «Kuznecov»/«Kuznetsov»
 NAME_SIMILAR = 0.8  # further apart, still worth a (learned) weight: «oNah»/«Noah»
 DOB_NEAR_DAYS = 31  # a day or the month typed wrong
@@ -64,33 +65,6 @@ FLAGS: tuple[str, ...] = (
     "dob_conflict", "gender_conflict", "inn_conflict", "snils_conflict", "same_inn",
     "same_national_id",
 )  # fmt: skip
-_SIDES = (
-    "kind", "fn", "lfn", "fn_alts", "fi", "full_first", "ln", "lln", "mn", "mi", "gender",
-    "dob", "mobiles", "lands", "emails", "elocals", "efree", "ework", "city", "inn", "company",
-    "smobiles", "semails", "snils", "passport",
-)  # fmt: skip
-
-
-def _sides(features: pl.DataFrame, rid_l: pl.Series, rid_r: pl.Series) -> pl.DataFrame:
-    cols = features.select(_SIDES)
-    left = cols.select(pl.all().gather(rid_l)).rename(lambda c: f"{c}_l")
-    right = cols.select(pl.all().gather(rid_r)).rename(lambda c: f"{c}_r")
-    return pl.concat([left, right], how="horizontal")
-
-
-def _sim(
-    frame: pl.DataFrame, left: pl.Expr, right: pl.Expr, scorer: Any, same: float, missing: float
-) -> pl.Series:
-    """``scorer`` on the pairs where both sides are present and differ; ``same`` where they are
-    equal, ``missing`` where one is absent (so most pairs never reach rapidfuzz)."""
-    pair = frame.select(a=left, b=right).with_row_index("i")
-    both = pl.col("a").is_not_null() & pl.col("b").is_not_null()
-    todo = pair.filter(both & (pl.col("a") != pl.col("b")))
-    out = np.where(pair.select(both).to_series().to_numpy(), same, missing).astype(np.float64)
-    if todo.height:
-        got = process.cpdist(todo["a"].to_list(), todo["b"].to_list(), scorer=scorer, workers=-1)
-        out[todo["i"].to_numpy()] = np.asarray(got)
-    return pl.Series(out)
 
 
 def _lvl(*branches: tuple[pl.Expr, int], null: pl.Expr) -> pl.Expr:
@@ -102,44 +76,16 @@ def _lvl(*branches: tuple[pl.Expr, int], null: pl.Expr) -> pl.Expr:
 
 
 def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
+    """Levels from :func:`identity.prepared.pair_frame` (codes compare as their values do)."""
     c = pl.col
-    jw = JaroWinkler.normalized_similarity
-    dl = DamerauLevenshtein.distance
-    frame = frame.with_columns(
-        jw_fn=_sim(frame, c("lfn_l"), c("lfn_r"), jw, 1.0, 0.0),
-        jw_ln=_sim(frame, c("lln_l"), c("lln_r"), jw, 1.0, 0.0),
-        jw_city=_sim(frame, c("city_l"), c("city_r"), jw, 1.0, 0.0),
-        jw_x1=_sim(frame, c("lfn_l"), c("lln_r"), jw, 1.0, 0.0),
-        jw_x2=_sim(frame, c("lln_l"), c("lfn_r"), jw, 1.0, 0.0),
-        dl_year=_sim(frame, c("dob_l").dt.strftime("%Y"), c("dob_r").dt.strftime("%Y"), dl, 0, 99),
-        dl_el=_sim(frame, c("elocals_l").list.first(), c("elocals_r").list.first(), dl, 0, 99),
-        dl_em=_sim(frame, c("emails_l").list.first(), c("emails_r").list.first(), dl, 0, 99),
-        dl_dob=_sim(
-            frame, c("dob_l").dt.strftime("%Y%m%d"), c("dob_r").dt.strftime("%Y%m%d"), dl, 0, 99
-        ),
-        anyphone=c("mobiles_l")
-        .list.concat(c("lands_l"))
-        .list.set_intersection(c("mobiles_r").list.concat(c("lands_r"))),
-        mail=c("emails_l").list.set_intersection(c("emails_r")),
-    )
-    strong_mob = c("smobiles_l").list.set_intersection(c("smobiles_r"))
-    strong_mail = c("semails_l").list.set_intersection(c("semails_r"))
     email_typo = (
         (c("dl_el") <= EMAIL_TYPO_EDITS)
-        & (c("elocals_l").list.first().str.len_chars() >= 5)
+        & c("el_long_l")
         # «ivanov84» / «ivanov85» are two people born a year apart, not a typo
-        & (
-            c("elocals_l").list.first().str.replace_all(r"\D", "")
-            == c("elocals_r").list.first().str.replace_all(r"\D", "")
-        )
-        & (
-            c("emails_l").list.first().str.split("@").list.last()
-            == c("emails_r").list.first().str.split("@").list.last()
-        )
+        & (c("digits_l") == c("digits_r"))
+        & (c("domain_l") == c("domain_r"))
     )
-    email_near = (c("dl_em") <= EMAIL_NEAR_EDITS) & (
-        c("emails_l").list.first().str.len_chars() >= 10
-    )
+    email_near = (c("dl_em") <= EMAIL_NEAR_EDITS) & c("em_long_l")
     swapped = (c("lfn_l") == c("lln_r")) & (c("lln_l") == c("lfn_r"))
     full = c("full_first_l") & c("full_first_r")
     # names typed into each other's column, one of them mistyped: «Смирнов Олег» / «Олег Смирнав»
@@ -156,17 +102,14 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
         c("dob_r").dt.month().cast(pl.Int32) * 31 + c("dob_r").dt.day()
     )
     year_typo = (c("dl_year") == 1) & (month_day.abs() <= DOB_NEAR_DAYS)
-    company = c("kind_l") == "company"
+    company = c("is_co_l")
     both_snils = c("snils_l").is_not_null() & c("snils_r").is_not_null()
-    prefix = (pl.min_horizontal(c("lfn_l").str.len_chars(), c("lfn_r").str.len_chars()) >= 3) & (
-        c("lfn_l").str.starts_with(c("lfn_r")) | c("lfn_r").str.starts_with(c("lfn_l"))
-    )
     levels = frame.select(
         first_name=_lvl(
             ((c("fn_l") == c("fn_r")) & full, 5),
             (swapped, 5),
-            (c("fn_alts_l").list.set_intersection(c("fn_alts_r")).list.len() > 0, 4),
-            (full & ((c("jw_fn") >= NAME_TYPO) | prefix | swapped_typo), 3),
+            (c("alts"), 4),
+            (full & ((c("jw_fn") >= NAME_TYPO) | c("prefix") | swapped_typo), 3),
             (full & (c("jw_fn") >= NAME_SIMILAR), 2),
             ((c("fi_l") == c("fi_r")) & ~full, 1),
             null=c("fi_l").is_null() | c("fi_r").is_null() | company,
@@ -192,21 +135,20 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
             null=c("dob_l").is_null() | c("dob_r").is_null(),
         ),
         phone=_lvl(
-            (strong_mob.list.len() > 0, 2),
-            (c("anyphone").list.len() > 0, 1),
+            (c("strong_mob"), 2),
+            (c("anyphone"), 1),
             # an office line and a mobile are not two answers to one question: only two
             # mobiles that differ count as disagreement
-            null=(c("anyphone").list.len() == 0)
-            & ((c("mobiles_l").list.len() == 0) | (c("mobiles_r").list.len() == 0)),
+            null=~c("anyphone") & ((c("mob_n_l") == 0) | (c("mob_n_r") == 0)),
         ),
         email=_lvl(
-            (strong_mail.list.len() > 0, 4),
+            (c("strong_mail"), 4),
             (email_typo, 3),
-            (c("mail").list.len() > 0, 1),
+            (c("mail"), 1),
             (email_near, 2),
             # a work address and a personal one differ by nature: only like against like counts
-            null=(c("emails_l").list.len() == 0)
-            | (c("emails_r").list.len() == 0)
+            null=(c("em_n_l") == 0)
+            | (c("em_n_r") == 0)
             | ~((c("efree_l") & c("efree_r")) | (c("ework_l") & c("ework_r"))),
         ),
         city=_lvl(
@@ -234,12 +176,12 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
             (c("passport_l") == c("passport_r"), 1),
             null=~both_snils & (c("passport_l") != c("passport_r")).fill_null(True),
         ),
-        tf_fn=c("fn_l"),
-        tf_lln=c("lln_l"),
-        tf_mobiles=strong_mob.list.first(),
-        tf_emails=strong_mail.list.first(),
-        tf_city=c("city_l"),
-        tf_company=c("company_l"),
+        tf_fn=c("tf_fn_l"),
+        tf_lln=c("tf_lln_l"),
+        tf_mobiles=c("tf_mobiles"),
+        tf_emails=c("tf_emails"),
+        tf_city=c("tf_city_l"),
+        tf_company=c("tf_company_l"),
         dob_conflict=(days > dob_conflict_days) & ~dob_typo.fill_null(False),
         gender_conflict=full & (c("gender_l") != c("gender_r")),
         inn_conflict=company & (c("inn_l") != c("inn_r")),
@@ -251,28 +193,13 @@ def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
     return levels.with_columns(pl.col(FLAGS).fill_null(False))
 
 
-def _tf_shares(levels: pl.DataFrame, tf: dict[str, pl.DataFrame] | None) -> pl.DataFrame:
-    """Replace the agreed values (``tf_<column>``) by their term-frequency share (Float32)."""
-    for comp, column in TF_VALUE.items():
-        name = f"tf_{column}"
-        if tf is not None and comp in tf:
-            share = levels.select(pl.col(name).alias("value")).join(
-                tf[comp], on="value", how="left", maintain_order="left"
-            )
-            levels = levels.with_columns(
-                share.get_column("tf").cast(pl.Float32).fill_null(0.0).alias(name)
-            )
-        else:
-            levels = levels.with_columns(pl.lit(0.0, pl.Float32).alias(name))
-    return levels
-
-
 def compare(
     features: pl.DataFrame,
     pairs: pl.DataFrame,
     *,
     dob_conflict_years: int = 5,
     tf: dict[str, pl.DataFrame] | None = None,
+    prepared: Prepared | None = None,
 ) -> pl.DataFrame:
     """Levels (Int8 per comparison), TF shares and conflict flags, one row per pair, same order.
 
@@ -280,10 +207,31 @@ def compare(
     :mod:`identity.guards`); sharing any other phone or e-mail agrees only at the weak level.
     ``tf`` (value → share, per comparison, see :func:`identity.model.tf_tables`) turns each
     agreed value into its frequency; without it the shares are 0 (no adjustment).
+    ``prepared`` is ``prepare_records(features, tf)`` made once for several calls; without it
+    only the records in ``pairs`` are prepared.
     """
+    rid_l = pairs.get_column("rid_l").cast(pl.Int64).to_numpy()
+    rid_r = pairs.get_column("rid_r").cast(pl.Int64).to_numpy()
+    if prepared is None:
+        ends = np.union1d(rid_l, rid_r)
+        if len(ends) < features.height:  # only the records compared
+            rid_l, rid_r = np.searchsorted(ends, rid_l), np.searchsorted(ends, rid_r)
+            features = features.select(pl.all().gather(ends))
+        prepared = prepare_records(features, tf)
+    days = int(dob_conflict_years * 365.25)
     parts = []
-    for start in range(0, max(pairs.height, 1), CHUNK):
-        chunk = pairs.slice(start, CHUNK)
-        sides = _sides(features, chunk["rid_l"], chunk["rid_r"])
-        parts.append(_tf_shares(_chunk_levels(sides, int(dob_conflict_years * 365.25)), tf))
-    return pl.concat(parts) if parts else pl.DataFrame()
+    for start in range(0, max(len(rid_l), 1), CHUNK):
+        frame = pair_frame(
+            prepared,
+            rid_l[start : start + CHUNK],
+            rid_r[start : start + CHUNK],
+            typo_edits=EMAIL_TYPO_EDITS,
+            near_edits=EMAIL_NEAR_EDITS,
+        )
+        parts.append(_chunk_levels(frame, days))
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def prepare_records(features: pl.DataFrame, tf: dict[str, pl.DataFrame] | None) -> Prepared:
+    """``features`` made ready for :func:`compare` (see :mod:`identity.prepared`)."""
+    return prepare(features, tf, TF_VALUE)

@@ -16,7 +16,7 @@ import polars as pl
 
 from identity.blocking import block
 from identity.clustering import FORCED, cluster_records
-from identity.comparison import compare
+from identity.comparison import compare, prepare_records
 from identity.evidence import evidence_rows, link_evidence, with_skipped_keys
 from identity.features import record_features
 from identity.fragments import join_fragments
@@ -82,7 +82,9 @@ def resolve(
 
 def duckdb_connect() -> duckdb.DuckDBPyConnection:
     """A connection for one step: bounded memory, closed after it so its memory is returned."""
-    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "preserve_insertion_order": False})
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "preserve_insertion_order": False})
+    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
+    return con
 
 
 def _resolve(
@@ -105,10 +107,14 @@ def _resolve(
         blocking = block(con, features, settings, keys_out=keys_out)
     pairs = blocking.pairs
     tf = frozen.tf if frozen else tf_tables(features)
-    levels = compare(features, pairs, dob_conflict_years=settings.dob_conflict_years, tf=tf)
+    prepared = prepare_records(features, tf)  # once for every comparison of this run
+    levels = compare(
+        features, pairs, dob_conflict_years=settings.dob_conflict_years, prepared=prepared
+    )
     model: Model | None = frozen.model if frozen else None
     if pairs.height and model is None:
-        model = estimate_model(features, pairs, levels, settings)
+        model = estimate_model(features, pairs, levels, settings, prepared=prepared)
+    del prepared  # a third of a gigabyte at 1M; later comparisons prepare their few records
     dob_guard = dob_reliable(model, settings)
     if not dob_guard:
         log.info("birth-date conflicts not enforced: this data's birth dates are noisy")
@@ -204,15 +210,15 @@ def _assignments(
         ]
     )
     rules = ends.group_by("rid").agg(match_rule=pl.col("rule").unique().sort().str.join("+"))
-    return (
+    out = (
         pl.DataFrame(
             {"rid": np.arange(len(label), dtype=np.uint32), "root": label.astype(np.uint32)}
         )
-        .join(rules.cast({"rid": pl.UInt32}), on="rid", how="left")
+        .join(rules.cast({"rid": pl.UInt32}), on="rid", how="left", maintain_order="left")
         .select(
             record_key=keys,
             cluster_key=keys.gather(pl.Series(label)),
             match_rule=pl.col("match_rule").fill_null("singleton"),
         )
-        .sort("record_key")
     )
+    return out if out.get_column("record_key").is_sorted() else out.sort("record_key")

@@ -106,7 +106,7 @@ def link_evidence(
         ],
         how="horizontal",
     )
-    return near.select(
+    out = near.select(
         keys.gather(near["rid_l"]).alias("left_key"),
         keys.gather(near["rid_r"]).alias("right_key"),
         rules_text(pl.col("rules")).alias("rules"),
@@ -119,7 +119,16 @@ def link_evidence(
         .alias("reason"),
         *[c.name for c in COMPARISONS],
         *[pl.col(f"{c.name}_weight").round(3) for c in COMPARISONS],
-    ).sort("left_key", "right_key")
+    )
+    return out if sorted_by_keys(out) else out.sort("left_key", "right_key")
+
+
+def sorted_by_keys(frame: pl.DataFrame) -> bool:
+    """Whether rows are in (left_key, right_key) order already: pairs in rid order over
+    records sorted by key are, and a million string pairs need not be sorted again."""
+    left, right = pl.col("left_key"), pl.col("right_key")
+    before = (left.shift(1) < left) | ((left.shift(1) == left) & (right.shift(1) <= right))
+    return bool(frame.select(before.fill_null(True).all()).item())
 
 
 def with_skipped_keys(guards: pl.DataFrame, skipped: pl.DataFrame) -> pl.DataFrame:

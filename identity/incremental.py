@@ -2,11 +2,13 @@
 change.
 
 With the model and term frequencies of the last full run frozen, a pair's score depends only on
-its two records, the identifier guards and the blocking caps. So the records whose clustering can
-change are: the new ones, the holders of an identifier whose guard changed, the holders of a
-blocking key the batch pushed over its cap (together: *dirty*), and every record in the same
-previous component (connected by candidate links) as a record any dirty record links to. Those
-components are rebuilt exactly as a full run would; all others keep their clusters and evidence.
+its two records and the identifier guards. So the records whose clustering can change are: the
+new ones and the holders of an identifier whose guard changed (together: *dirty*, their pairs
+compared again), the holders of a blocking key the batch pushed over its cap (they lose the
+pairs through it; no score of theirs changes, nothing is compared for them), and every record
+in the same previous component (connected by candidate links) as any of those or as a record a
+dirty record links to. Those components are rebuilt exactly as a full run would; all others
+keep their clusters and evidence.
 
 Only the new records get features; blocking joins their keys with the stored keys in DuckDB
 (:mod:`identity.store`), so the work grows with the batch and what it touches, not with the
@@ -152,7 +154,11 @@ def resolve_batch(
         con.read_parquet(state.keys_glob).create_view("old_keys")
         execute(con, "batch_touched", static_sql("batch_touched"))
         crossed = query(con, "batch_crossed", static_sql("batch_crossed"))["rid"]
-        dirty = np.union1d(new["rid"].to_numpy(), pl.concat([moved, crossed]).to_numpy())
+        dirty = np.union1d(new["rid"].to_numpy(), moved.to_numpy())
+        # the holders of a key pushed over its cap lose the pairs through it, and nothing else:
+        # no score changes. Their components are rebuilt (all holders are in them, so every
+        # pair that lost the key is too); their pairs to records outside are not compared.
+        crossed_only = np.setdiff1d(crossed.to_numpy(), dirty)
         touching = _pairs(con, dirty, within=False)
         fresh = query(con, "batch_skipped", static_sql("batch_skipped"))
         ends_of = pl.concat([touching["rid_l"], touching["rid_r"]]).unique()
@@ -170,6 +176,7 @@ def resolve_batch(
                 gid.gather(linked["rid_r"]).to_numpy(),
                 np.array([r for p in must for r in p], dtype=np.int64),
                 dirty,
+                crossed_only,
             ]
         ).astype(np.int64)
         comp = _components(state.edges, feats.height)

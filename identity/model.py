@@ -92,8 +92,18 @@ def estimate(
     sharing a phone, namesakes) have a distribution of their own and do not pollute ``m``.
     Scoring then uses ``m`` with ``u_random`` and the share of matches among *all* pairs
     (``total_pairs``), so being blocked together is not itself counted as evidence."""
-    patterns = levels.group_by(list(NAMES)).agg(n=pl.len())
-    grid = patterns.select(NAMES).to_numpy().astype(np.int64)
+    # sorted: group_by's order varies between runs, and so would the sums below in their last
+    # bit — enough to flip a pair sitting on a threshold (a re-run must change nothing)
+    # one integer per comparison vector (levels -1.. as digits, the first comparison the most
+    # significant, so its order is the vectors' order): eight million pairs grouped on one column
+    base = max(len(c.levels) for c in COMPARISONS) + 1
+    code = pl.lit(0, pl.Int64)
+    for name in NAMES:
+        code = code * base + (pl.col(name).cast(pl.Int64) + 1)
+    patterns = levels.group_by(code.alias("code")).agg(n=pl.len()).sort("code")
+    codes = patterns.get_column("code").to_numpy()
+    digits = [(codes // base**i) % base - 1 for i in range(len(NAMES) - 1, -1, -1)]
+    grid = np.stack(digits, axis=1) if len(codes) else np.zeros((0, len(NAMES)), np.int64)
     count = patterns.get_column("n").to_numpy().astype(float)
     m = {c.name: _initial_m(len(c.levels)) for c in COMPARISONS}
     # start the non-match class at the candidates' own level distribution, not at u_random:

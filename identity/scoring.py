@@ -15,8 +15,11 @@ from identity.clustering import Attributes
 from identity.comparison import compare
 from identity.guards import CONFLICT_REASONS
 from identity.model import Model, estimate, level_distribution, score
+from identity.prepared import Prepared
 from identity.settings import EngineSettings
 
+#: a pair's hard conflict, one byte per pair (millions of pairs, a handful of reasons)
+CONFLICT = pl.Enum(list(CONFLICT_REASONS.values()))
 DETERMINISTIC = (
     "deterministic rule: same company ИНН, same СНИЛС or passport, or a shared personal "
     "identifier and first name"
@@ -41,17 +44,23 @@ def random_pairs(features: pl.DataFrame, count: int, seed: int) -> pl.DataFrame:
 
 
 def estimate_model(
-    features: pl.DataFrame, pairs: pl.DataFrame, levels: pl.DataFrame, settings: EngineSettings
+    features: pl.DataFrame,
+    pairs: pl.DataFrame,
+    levels: pl.DataFrame,
+    settings: EngineSettings,
+    *,
+    prepared: Prepared | None = None,
 ) -> Model:
     """The model of this data: ``u`` from random pairs, ``m`` and the match share by EM over
-    the candidate ``pairs`` (with their ``levels``)."""
+    the candidate ``pairs`` (with their ``levels``); ``prepared``: ``features`` made ready for
+    comparison, if at hand (its TF shares are not read here)."""
     sample = random_pairs(features, settings.random_pairs, settings.seed)
     n = features.height
     if n * (n - 1) // 2 <= settings.random_pairs:
         # a small input, every pair sampled: its true matches would pass for chance
         # agreement, so u is taken from the pairs that blocking did not bring together
         sample = sample.join(pairs.select("rid_l", "rid_r"), on=["rid_l", "rid_r"], how="anti")
-    u_random = level_distribution(compare(features, sample))
+    u_random = level_distribution(compare(features, sample, prepared=prepared))
     kinds = features.get_column("kind").value_counts().get_column("count").to_numpy()
     total_pairs = float((kinds.astype(float) * (kinds - 1) / 2).sum())
     return estimate(levels, u_random, settings.em_iterations, total_pairs)
@@ -119,7 +128,7 @@ def score_pairs(
         return pairs.with_columns(
             match_weight=pl.lit(None, pl.Float64()),
             probability=pl.lit(None, pl.Float64()),
-            conflict=pl.lit(None, pl.String()),
+            conflict=pl.lit(None, CONFLICT),
             forced=pl.lit(False, pl.Boolean()),
         )
     step = 1_000_000
@@ -130,6 +139,6 @@ def score_pairs(
     return pairs.with_columns(
         match_weight=pl.Series(total, dtype=pl.Float64),
         probability=pl.Series(prob, dtype=pl.Float64),
-        conflict=levels.select(conflict_reason(dob_guard)).to_series(),
+        conflict=levels.select(conflict_reason(dob_guard).cast(CONFLICT)).to_series(),
         forced=levels.select(deterministic_rule()).to_series(),
     )

@@ -1,11 +1,8 @@
 -- Candidate pairs: records sharing a key of any rule, once per pair, with the rules as bits.
-WITH k AS (
-    SELECT b.rid, b.rule, b.key
-    FROM block_keys AS b
-    JOIN block_sizes AS s ON s.rule = b.rule AND s.key = b.key
-    WHERE s.n BETWEEN 2 AND s.cap
-)
-SELECT l.rid AS rid_l, r.rid AS rid_r, bit_or(1::INTEGER << l.rule)::INTEGER AS rules
-FROM k AS l
-JOIN k AS r ON l.rule = r.rule AND l.key = r.key AND l.rid < r.rid
-GROUP BY l.rid, r.rid
+-- A pair is one number (rid_l in the high 32 bits): one key to group on, one to sort on.
+SELECT
+    (l.rid::UBIGINT << 32) | r.rid::UBIGINT AS pair,
+    bit_or(1::INTEGER << l.rule)::INTEGER AS rules
+FROM pair_keys AS l
+JOIN pair_keys AS r ON l.kid = r.kid AND l.rid < r.rid
+GROUP BY pair
