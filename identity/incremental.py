@@ -118,6 +118,17 @@ def _within_levels(
     return pl.concat(parts).sort("i").drop("i")
 
 
+def _merged(kept: pl.DataFrame, added: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """``kept`` (sorted by ``by``, as stored) with the few ``added`` rows, sorted by ``by``:
+    merged in rather than re-sorting a million rows. The rows of ``kept`` sharing a first key
+    with an added row are sorted with them, so each first key comes from one side only."""
+    if not kept.get_column(by[0]).is_sorted():  # a state written before this was a contract
+        return pl.concat([kept, added]).sort(by)
+    first = pl.col(by[0]).is_in(added.get_column(by[0]).unique().implode())
+    small = pl.concat([kept.filter(first), added]).sort(by)
+    return kept.filter(~first).merge_sorted(small, key=by[0])
+
+
 def _components(edges: pl.DataFrame, n: int) -> np.ndarray:
     graph = coo_matrix(
         (np.ones(edges.height), (edges["rid_l"].to_numpy(), edges["rid_r"].to_numpy())),
@@ -142,7 +153,8 @@ def resolve_batch(
     new = record_features(new_staged).with_columns(pl.col("rid") + n_old)
     if set(new.columns) != set(state.features.columns):
         raise StateMismatchError("the stored features were made by another version of the engine")
-    if new.get_column("record_key").is_in(state.features["record_key"].implode()).any():
+    # the set is built of the batch's keys, the store's keys probe it
+    if state.features.get_column("record_key").is_in(new["record_key"].implode()).any():
         raise StateMismatchError("the batch repeats records already resolved")
     feats = pl.concat([state.features, new.select(state.features.columns)], rechunk=False)
     ids, weak, moved = batch_identifier_guards(feats, new, state, settings)
@@ -180,7 +192,10 @@ def resolve_batch(
             ]
         ).astype(np.int64)
         comp = _components(state.edges, feats.height)
-        area = np.union1d(np.flatnonzero(np.isin(comp, comp[ends])), ends)
+        hit = np.zeros(int(comp.max()) + 1, dtype=bool)
+        hit[comp[ends]] = True  # the components to rebuild (ends are in theirs)
+        in_area_all = hit[comp]
+        area = np.flatnonzero(in_area_all)
         within = _pairs(con, area, within=True)
         execute(con, "keys_out", keys_copy_sql(str(pending_keys(state.root)), "new_keys"))
         new_keys = query(con, "new_key_list", "SELECT DISTINCT rule, key FROM new_keys")
@@ -200,7 +215,7 @@ def resolve_batch(
         rebuilt_part, rscored, rshown, model, settings, overrides, dob_guard=dob_guard, tf=tf
     )
     # near misses from dirty records to records left untouched are evidence too
-    in_area = pl.Series(np.isin(gid.to_numpy(), area))
+    in_area = pl.Series(in_area_all[gid.to_numpy()])
     outside = ~(in_area.gather(scored["rid_l"]) & in_area.gather(scored["rid_r"]))
     none = pl.DataFrame(
         schema={"rid_l": pl.UInt32, "rid_r": pl.UInt32, "decision": pl.String, "reason": pl.String}
@@ -215,29 +230,25 @@ def resolve_batch(
         & ~pl.col("right_key").is_in(moved_keys)
     )
     rgid = rebuilt_part["gid"]
-    in_area_all = pl.Series(np.isin(np.arange(feats.height), area))
     edges = pl.concat(
         [
-            state.edges.filter(~in_area_all.gather(state.edges["rid_l"])),
+            state.edges.filter(~pl.Series(in_area_all).gather(state.edges["rid_l"])),
             redges.select(rid_l=rgid.gather(redges["rid_l"]), rid_r=rgid.gather(redges["rid_r"])),
         ]
     )
     guards = pl.concat([ids, batch_skipped_keys(state, fresh, new_keys)])
     result = Resolution(
-        assignments=pl.concat(
-            [
-                state.assignments.filter(~pl.col("record_key").is_in(keys_in)),
-                rebuilt.cast(state.assignments.schema),
-            ]
-        ).sort("record_key"),
+        assignments=_merged(
+            state.assignments.filter(~pl.col("record_key").is_in(keys_in)),
+            rebuilt.cast(state.assignments.schema),
+            ["record_key"],
+        ),
         guards=guards,
-        evidence=pl.concat(
-            [
-                kept_evidence,
-                evidence.select(kept_evidence.columns),
-                near.select(kept_evidence.columns),
-            ]
-        ).sort("left_key", "right_key"),
+        evidence=_merged(
+            kept_evidence,
+            pl.concat([evidence.select(kept_evidence.columns), near.select(kept_evidence.columns)]),
+            ["left_key", "right_key"],
+        ),
         blocking=state.blocking,
         model=model,
         tf=tf,

@@ -69,14 +69,20 @@ def model_from_json(text: str) -> Model:
     )
 
 
+def _write(frame: pl.DataFrame, path: Path) -> None:
+    """LZ4: a batch rewrites the million-row tables, and LZ4 writes (and reads) them about a
+    third faster than the default zstd, for files about 1.6 times larger."""
+    frame.write_parquet(path, compression="lz4")
+
+
 def _write_common(
     root: Path, result: Resolution, settings: EngineSettings, full: int, records: int
 ) -> None:
     assert result.model is not None and result.edges is not None
-    result.edges.write_parquet(root / "edges.parquet")
-    result.guards.write_parquet(root / "guards.parquet")
-    result.assignments.write_parquet(root / "assignments.parquet")
-    result.evidence.write_parquet(root / "evidence.parquet")
+    _write(result.edges, root / "edges.parquet")
+    _write(result.guards, root / "guards.parquet")
+    _write(result.assignments, root / "assignments.parquet")
+    _write(result.evidence, root / "evidence.parquet")
     if not (root / "model.json").is_file():  # frozen between full runs: written once
         (root / "model.json").write_text(result.model.to_json(), encoding="utf-8")
         tf = [t.with_columns(comparison=pl.lit(c)) for c, t in result.tf.items()]
@@ -99,7 +105,7 @@ def save_full(root: Path, result: Resolution, settings: EngineSettings, keys: Pa
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "features").mkdir(parents=True)
     (tmp / "block_keys").mkdir()
-    base_features(result.features).write_parquet(tmp / "features" / "part-00000.parquet")
+    _write(base_features(result.features), tmp / "features" / "part-00000.parquet")
     shutil.move(str(keys), tmp / "block_keys" / "part-00000.parquet")
     result.blocking.write_parquet(tmp / "blocking.parquet")
     n = result.features.height
@@ -114,7 +120,7 @@ def save_batch(
     """Append an incremental run's new records and keys (written by the run) to the state."""
     root = state.root
     name = f"part-{len(list((root / 'features').glob('part-*.parquet'))):05d}.parquet"
-    base_features(new_features).write_parquet(root / "features" / name)
+    _write(base_features(new_features), root / "features" / name)
     shutil.move(str(pending_keys(root)), root / "block_keys" / name)
     records = state.features.height + new_features.height
     _write_common(root, result, settings, state.full_records, records)

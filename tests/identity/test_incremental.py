@@ -11,7 +11,7 @@ import pytest
 
 from identity.engine import Resolution, resolve
 from identity.features import STAGED_INPUTS
-from identity.incremental import resolve_batch
+from identity.incremental import _merged, resolve_batch
 from identity.overrides import Overrides
 from identity.settings import EngineSettings
 from identity.store import State, load_state, save_batch, save_full
@@ -172,3 +172,12 @@ def test_keys_pushed_over_their_cap_give_what_a_full_run_gives(seed: int, tmp_pa
     state = stored(tmp_path, records[:split], settings)
     done = resolve_batch(staged(records[split:]), state, settings)
     same(done.result, resolve(staged(records), settings, frozen=state.frozen))
+
+
+def test_merged_rows_keep_the_order_a_full_sort_gives() -> None:
+    # added rows share a first key with stored ones ("b"), and bring new ones ("a", "d")
+    kept = pl.DataFrame({"l": ["b", "b", "c", "e"], "r": ["a", "z", "c", "e"], "v": [1, 2, 3, 4]})
+    added = pl.DataFrame({"l": ["d", "b", "a"], "r": ["a", "m", "q"], "v": [5, 6, 7]})
+    merged = _merged(kept, added, ["l", "r"])
+    assert merged.equals(pl.concat([kept, added]).sort("l", "r"))
+    assert merged["v"].to_list() == [7, 1, 6, 2, 3, 5, 4]
