@@ -29,9 +29,10 @@ from pipelines.config import ProfileConfig
 from pipelines.profile.build import build_profile_tables
 from pipelines.profile.history import history_snapshot
 from pipelines.profile.lookup import lookup
+from pipelines.publication import publish
 from pipelines.schema import EVENT_SCHEMA, empty_raw_frame
 from pipelines.staging import normalize_records
-from pipelines.warehouse import RUNS_COLUMNS, publish
+from pipelines.warehouse import RUNS_COLUMNS
 
 _LAST = ["Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов"]
 _FIRST = ["Иван", "Пётр", "Анна", "Мария", "Олег", "Елена", "Сергей", "Ольга"]

@@ -125,6 +125,13 @@ class QualityConfig(_Strict):
     data_docs: bool = True  # write Great Expectations data docs beside the report
 
 
+class WarehouseConfig(_Strict):
+    """How much publish history the warehouse keeps (``[warehouse]``)."""
+
+    #: Snapshots whose tables are kept for rollback (the latest N); 0 keeps every snapshot.
+    keep_snapshots: int = Field(default=10, ge=0, le=100_000)
+
+
 class SvodConfig(_Strict):
     """The whole ``svod.toml``."""
 
@@ -134,6 +141,7 @@ class SvodConfig(_Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     profile: ProfileConfig = Field(default_factory=ProfileConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
 
 
 _HINTS: dict[str, str] = {
@@ -156,6 +164,7 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "matching": tuple(MatchingConfig.model_fields),
     "sources": tuple(SourceConfig.model_fields),
     "profile": tuple(ProfileConfig.model_fields),
+    "warehouse": tuple(WarehouseConfig.model_fields),
     "quality": tuple(QualityConfig.model_fields),
 }
 

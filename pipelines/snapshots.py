@@ -22,9 +22,9 @@ import duckdb
 import polars as pl
 
 from pipelines.errors import SvodError
+from pipelines.publication import _swap_mirror
 from pipelines.warehouse import (
     SNAPSHOT_SCHEMA,
-    _swap_mirror,
     copy_table_sql,
     next_snapshot,
     quote_ident,

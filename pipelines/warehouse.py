@@ -3,17 +3,14 @@
 Publishing writes every published table once, as the tables of snapshot N (schema
 ``snapshot_store``), and switches the public names — views — to them inside one DuckDB
 transaction, so a failure leaves the previous tables as they were and a snapshot costs no copy;
-the Parquet mirror is written to a side folder first and swapped in only after the commit.
+the Parquet mirror is written to a side folder first and swapped in only after the commit. The
+write path itself (``Publication``) is ``pipelines.publication``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import shutil
-from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +18,6 @@ import duckdb
 import polars as pl
 
 from identity.registry import LINKS_SCHEMA, REGISTRY_SCHEMA
-from pipelines.errors import PublishError
-from pipelines.profile.history import apply_history
-
-log = logging.getLogger(__name__)
 
 #: Tables replaced on every publish, in this order.
 PUBLISHED_TABLES: tuple[str, ...] = (
@@ -307,210 +300,3 @@ def record_quality(
         tmp = mirror_dir / ".quality_results.parquet.tmp"
         con.sql("SELECT * FROM quality_results").pl().write_parquet(tmp)
         tmp.replace(mirror_dir / "quality_results.parquet")
-
-
-def _mirror_staging(target: Path) -> Path:
-    return target.with_name(target.name + ".incoming")
-
-
-#: A table to publish: a frame, or a Parquet file holding it (read by DuckDB, copied as the
-#: mirror — the frame never has to be in memory).
-Table = pl.DataFrame | Path
-
-
-def _write_mirror(tables: Mapping[str, Table], target: Path) -> Path:
-    """Add ``tables`` to the side folder of the mirror (swapped in after the commit)."""
-    staging = _mirror_staging(target)
-    staging.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        if isinstance(table, Path):
-            shutil.copyfile(table, staging / f"{name}.parquet")  # not a link: files get rewritten
-        else:
-            table.write_parquet(staging / f"{name}.parquet")
-    return staging
-
-
-def _register(con: duckdb.DuckDBPyConnection, view: str, table: Table) -> None:
-    if isinstance(table, Path):
-        con.read_parquet(str(table)).create_view(view, replace=True)
-    else:
-        con.register(view, table.to_arrow())
-
-
-def _unregister(con: duckdb.DuckDBPyConnection, view: str, table: Table) -> None:
-    if isinstance(table, Path):
-        con.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
-    else:
-        con.unregister(view)
-
-
-def _swap_mirror(staging: Path, target: Path) -> None:
-    old = target.with_name(target.name + ".previous")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _load_table(
-    con: duckdb.DuckDBPyConnection, number: int, name: str, table: Table, run: Mapping[str, Any]
-) -> None:
-    """Write one table of snapshot ``number`` from the incoming frame or file."""
-    view = f"_incoming_{name}"
-    target = snapshot_table(number, name)
-    _register(con, view, table)
-    try:
-        if name in VERSIONED_TABLES:
-            if table_exists(con, name):  # history carries on from the current version
-                con.execute(copy_table_sql(target, f"main.{quote_ident(name)}"))
-            apply_history(
-                con,
-                f"{SNAPSHOT_SCHEMA}.{snapshot_table_name(number, name)}",
-                view,
-                str(run["run_id"]),
-                run["started_at"],
-            )
-        else:
-            con.execute(copy_table_sql(target, quote_ident(view)))
-    finally:
-        _unregister(con, view, table)
-
-
-#: DuckDB threads while the publish transaction writes the tables. One thread writes each table
-#: as one sorted run of row groups: at 1M records that is ~40% less CPU than two (which write
-#: interleaved row groups that the commit's checkpoint then rewrites) and a ~40% smaller file.
-PUBLISH_THREADS = 1
-
-
-@contextmanager
-def _threads(con: duckdb.DuckDBPyConnection, threads: int) -> Iterator[None]:
-    """Run the block with DuckDB ``threads``, then restore the connection's own setting."""
-    rows = con.execute("SELECT current_setting('threads')").fetchall()
-    con.execute(f"SET threads = {int(threads)}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET threads = {int(rows[0][0])}")
-
-
-#: Load each table as soon as it is handed over, while the caller builds the next. Measured
-#: at 1M records on a busy 2-core machine: +6 s CPU and +0.9 GB peak (DuckDB's uncommitted
-#: tables and the builders' frames in memory together), so off: loads run at ``commit``.
-LOAD_WHILE_BUILDING = False
-
-
-class Publication:
-    """A publish under way: one transaction that loads each table into snapshot N as soon as it
-    is handed over, on one background thread, while the caller builds the next one.
-
-    Use as a context manager and call ``commit`` at the end of the block; leaving the block by
-    an exception (or a failed load or mirror write) rolls everything back: the published tables
-    and the Parquet mirror stay as they were.
-    """
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, mirror_dir: Path, run_id: str, at: Any):
-        self.con, self.mirror_dir = con, mirror_dir
-        self.run = {"run_id": run_id, "started_at": at}
-        self.names: list[str] = []
-        self.loads: list[Future[None]] = []
-        self.queued: list[tuple[str, Table]] = []
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svod-publish")
-        self._threads = _threads(con, PUBLISH_THREADS)
-        self.number = 0
-        self.committed = False
-
-    def __enter__(self) -> Publication:
-        shutil.rmtree(_mirror_staging(self.mirror_dir), ignore_errors=True)
-        self._threads.__enter__()
-        try:
-            self.con.execute("BEGIN TRANSACTION")
-            self.number = next_snapshot(self.con)
-        except Exception:
-            self.con.execute("ROLLBACK")
-            self._threads.__exit__(None, None, None)
-            raise
-        return self
-
-    def add(self, name: str, table: Table) -> None:
-        """Hand over ``table`` (a file must stay until ``commit``; a frame is kept till then)."""
-        if name not in PUBLISHED_TABLES or name in self.names:
-            raise PublishError(f"not a published table, or given twice: {name!r}")
-        self.names.append(name)
-        if LOAD_WHILE_BUILDING:
-            self.loads.append(self._pool.submit(self._load, name, table))
-        else:
-            self.queued.append((name, table))
-
-    def _load(self, name: str, table: Table) -> None:
-        _load_table(self.con, self.number, name, table, self.run)
-        if name not in VERSIONED_TABLES:
-            _write_mirror({name: table}, self.mirror_dir)
-
-    def commit(self, run: Mapping[str, Any]) -> None:
-        """Wait for the loads, log the run and the snapshot, switch the views, commit."""
-        self.loads += [self._pool.submit(self._load, n, t) for n, t in self.queued]
-        self.queued = []
-        for done in self.loads:
-            done.result()  # the first failed load (or mirror write) aborts the publish
-        con, number = self.con, self.number
-        for name in PUBLISHED_TABLES:
-            if name not in self.names and table_exists(con, name):  # kept as it was
-                current = f"main.{quote_ident(name)}"
-                con.execute(copy_table_sql(snapshot_table(number, name), current))
-        record_run(con, run)
-        take_snapshot(con, str(run.get("run_id")), "publish", number=number)
-        con.execute("COMMIT")
-        self.committed = True
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        for load in self.loads:
-            load.cancel()
-        wait(self.loads)
-        self._pool.shutdown()
-        if exc is None and not self.committed:
-            exc = PublishError("publish block ended without commit(); nothing was published")
-        try:
-            if not self.committed:
-                self.con.execute("ROLLBACK")
-                shutil.rmtree(_mirror_staging(self.mirror_dir), ignore_errors=True)
-        finally:
-            self._threads.__exit__(None, None, None)
-        if self.committed:
-            self._finish_mirror()
-            log.info("published", extra={"tables": len(self.names), "run_id": self.run["run_id"]})
-        elif isinstance(exc, PublishError) and kind is None:
-            raise exc
-        elif isinstance(exc, Exception) and not isinstance(exc, PublishError):
-            raise PublishError(
-                f"publishing failed ({exc}); the previously published tables are unchanged"
-            ) from exc
-
-    def _finish_mirror(self) -> None:
-        """After the commit: ``runs`` and the versioned tables, then swap the mirror in."""
-        staging = _mirror_staging(self.mirror_dir)
-        staging.mkdir(parents=True, exist_ok=True)
-        runs = self.con.sql("SELECT * FROM runs ORDER BY started_at").pl()
-        runs.write_parquet(staging / "runs.parquet")
-        for name in VERSIONED_TABLES:
-            if name in self.names:
-                self.con.sql(f"SELECT * FROM {quote_ident(name)}").pl().write_parquet(  # noqa: S608
-                    staging / f"{name}.parquet"
-                )
-        _swap_mirror(staging, self.mirror_dir)
-
-
-def publish(
-    con: duckdb.DuckDBPyConnection,
-    tables: Mapping[str, Table],
-    run: Mapping[str, Any],
-    mirror_dir: Path,
-) -> None:
-    """Replace the published tables and append the run, all or nothing (see ``Publication``)."""
-    unknown = set(tables) - set(PUBLISHED_TABLES)
-    if unknown:
-        raise PublishError(f"not a published table: {sorted(unknown)}")
-    with Publication(con, mirror_dir, str(run.get("run_id")), run.get("started_at")) as pub:
-        for name, table in tables.items():
-            pub.add(name, table)
-        pub.commit(run)

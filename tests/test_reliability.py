@@ -66,7 +66,7 @@ def explode(*_args: object, **_kwargs: object) -> None:
         pytest.param(  # inside publish, before the transaction (publish_stage covers it too)
             "pipelines.stages.record_links", "publish", marks=pytest.mark.slow
         ),
-        ("pipelines.warehouse.take_snapshot", "publish"),  # inside the publish transaction
+        ("pipelines.publication.take_snapshot", "publish"),  # inside the publish transaction
     ],
 )
 def test_a_run_killed_at_any_stage_changes_nothing_published(

@@ -77,39 +77,47 @@ def _record_summary(frame: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
 
     ``first_source`` is the source of the earliest sighting (ties: the smallest source; no
     date at all: the smallest source); ``entity_kind`` the most frequent kind (ties: the
-    smallest, null first). Both by aggregates and one join, not a sort of every sighting.
+    smallest, null first). Both by aggregates over small groups, not a sort of every sighting;
+    rows in no particular order (the profile is sorted at the end).
     """
     c = pl.col
     seen = pl.concat(
         [
-            frame.select("customer_id", "source", at="record_at"),
-            events.drop_nulls("customer_id").select("customer_id", "source", at="occurred_ts"),
+            frame.lazy().select("customer_id", "source", at="record_at"),
+            events.lazy()
+            .drop_nulls("customer_id")
+            .select("customer_id", "source", at="occurred_ts"),
         ]
     )
-    span = seen.group_by("customer_id").agg(first_seen=c("at").min(), last_seen=c("at").max())
-    first = (
-        seen.join(span.select("customer_id", "first_seen"), on="customer_id")
-        .filter(c("at").eq_missing(c("first_seen")))
-        .group_by("customer_id")
-        .agg(first_source=c("source").min())
+    earliest = c("at").eq_missing(c("at").min())  # all rows when no sighting has a date
+    span = seen.group_by("customer_id").agg(
+        first_seen=c("at").min(),
+        last_seen=c("at").max(),
+        first_source=c("source").filter(earliest).min(),
     )
     kinds = (
-        frame.group_by("customer_id", "entity_kind")
+        frame.lazy()
+        .group_by("customer_id", "entity_kind")
         .len()
-        .sort(["customer_id", "len", "entity_kind"], descending=[False, True, False])
-        .group_by("customer_id", maintain_order=True)
-        .agg(entity_kind=c("entity_kind").first())
+        .group_by("customer_id")
+        .agg(
+            entity_kind=c("entity_kind")
+            .sort_by(["len", "entity_kind"], descending=[True, False], nulls_last=False)
+            .first()
+        )
     )
     return (
-        frame.group_by("customer_id")
+        frame.lazy()
+        .group_by("customer_id")
         .agg(record_count=pl.len(), sources=c("source").unique().sort())
         .join(kinds, on="customer_id", how="left")
         .with_columns(source_count=c("sources").list.len())
-        .join(span.join(first, on="customer_id", how="left"), on="customer_id", how="left")
+        .join(span, on="customer_id", how="left")
         .select(
             "customer_id", "entity_kind", "record_count", "sources", "source_count",
             "first_source", "first_seen", "last_seen",
         )
+        .collect()
     )  # fmt: skip
 
 

@@ -11,8 +11,9 @@ import duckdb
 import polars as pl
 
 from pipelines.profile.history import history_snapshot
+from pipelines.publication import publish
 from pipelines.stages import ingest_stage, publish_stage, resolve_stage, stage_stage
-from pipelines.warehouse import RUNS_COLUMNS, publish
+from pipelines.warehouse import RUNS_COLUMNS
 from pipelines.workspace import Workspace
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -12,7 +12,8 @@ import pytest
 from pipelines.profile.export import ExportError, export_tables, to_cp1251
 from pipelines.profile.history import history_snapshot
 from pipelines.profile.lookup import Query, classify, lookup
-from pipelines.warehouse import RUNS_COLUMNS, publish
+from pipelines.publication import publish
+from pipelines.warehouse import RUNS_COLUMNS
 from tests.pipelines.test_profile_companies import INN, ROWS
 
 PEOPLE = [

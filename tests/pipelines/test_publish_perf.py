@@ -12,11 +12,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines import warehouse
+from pipelines import publication
 from pipelines.errors import PublishError
 from pipelines.profile.history import history_snapshot
+from pipelines.publication import publish
 from pipelines.stagelog import current_rss_mb, measured
-from pipelines.warehouse import RUNS_COLUMNS, publish
+from pipelines.warehouse import RUNS_COLUMNS
 
 
 def _run(run_id: str) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def test_a_failed_mirror_write_leaves_tables_and_mirror_as_they_were(
     def broken(tables: object, target: Path) -> Path:
         raise OSError("disk full")
 
-    monkeypatch.setattr(warehouse, "_write_mirror", broken)
+    monkeypatch.setattr(publication, "_write_mirror", broken)
     with pytest.raises(PublishError, match="disk full"):
         publish(con, {"profiles": pl.DataFrame({"customer_id": ["C2"]})}, _run("r2"), mirror)
     assert con.sql("SELECT customer_id FROM profiles").fetchall() == [("C1",)]

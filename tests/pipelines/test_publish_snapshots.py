@@ -10,10 +10,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines import warehouse
+from pipelines import publication, warehouse
 from pipelines.errors import PublishError
+from pipelines.publication import publish
 from pipelines.snapshots import SnapshotError, rollback
-from pipelines.warehouse import RUNS_COLUMNS, publish
+from pipelines.warehouse import RUNS_COLUMNS
 
 
 def _run(run_id: str) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def test_a_failed_publish_keeps_the_views_and_leaves_no_snapshot_tables(
     def broken(*_args: object, **_kwargs: object) -> int:
         raise RuntimeError("killed (injected)")
 
-    monkeypatch.setattr(warehouse, "take_snapshot", broken)
+    monkeypatch.setattr(publication, "take_snapshot", broken)
     with pytest.raises(PublishError, match="killed"):
         publish(con, {"profiles": _profiles("C2")}, _run("r2"), mirror)
     assert _ids(con) == ["C1"] and _stored(con) == ["s000001_profiles"]
@@ -149,22 +150,22 @@ def test_streamed_profile_tables_equal_the_returned_ones(published: Path) -> Non
 def test_a_publication_commits_all_or_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overlap: bool
 ) -> None:
-    monkeypatch.setattr(warehouse, "LOAD_WHILE_BUILDING", overlap)
+    monkeypatch.setattr(publication, "LOAD_WHILE_BUILDING", overlap)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     mirror = tmp_path / "published"
     threads = con.execute("SELECT current_setting('threads')").fetchall()
-    with warehouse.Publication(con, mirror, "r1", datetime(2026, 1, 1, tzinfo=UTC)) as pub:
+    with publication.Publication(con, mirror, "r1", datetime(2026, 1, 1, tzinfo=UTC)) as pub:
         pub.add("profiles", _profiles("C1"))
         pub.commit(_run("r1"))
     with (
         pytest.raises(PublishError, match="built badly"),
-        warehouse.Publication(con, mirror, "r2", datetime(2026, 1, 2, tzinfo=UTC)) as pub,
+        publication.Publication(con, mirror, "r2", datetime(2026, 1, 2, tzinfo=UTC)) as pub,
     ):
         pub.add("profiles", _profiles("C2"))
         raise ValueError("built badly")  # the caller fails after handing over a table
     with (
         pytest.raises(PublishError, match="without commit"),
-        warehouse.Publication(con, mirror, "r3", datetime(2026, 1, 3, tzinfo=UTC)) as pub,
+        publication.Publication(con, mirror, "r3", datetime(2026, 1, 3, tzinfo=UTC)) as pub,
     ):
         pub.add("profiles", _profiles("C3"))
     assert _ids(con) == ["C1"] and _stored(con) == ["s000001_profiles"]
@@ -173,7 +174,7 @@ def test_a_publication_commits_all_or_nothing(
     assert con.execute("SELECT current_setting('threads')").fetchall() == threads
     with (
         pytest.raises(PublishError, match="not a published table"),
-        warehouse.Publication(con, mirror, "r4", datetime(2026, 1, 4, tzinfo=UTC)) as pub,
+        publication.Publication(con, mirror, "r4", datetime(2026, 1, 4, tzinfo=UTC)) as pub,
     ):
         pub.add("secrets", _profiles("C4"))
     assert con.execute("SELECT run_id FROM runs").fetchall() == [("r1",)]
