@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pipelines.logs import JsonFormatter, configure
 
@@ -85,3 +85,15 @@ def run_split(
     ) as pool:
         futures = [pool.submit(work, root, [items[i] for i in group], now) for group in groups]
         return [result for future in futures for result in future.result()]
+
+
+def run_in_child(work: Callable[..., R], *args: Any) -> R:
+    """``work(*args)`` in one fresh (spawned) process; its memory goes back when it ends.
+
+    ``work`` must be a module-level function; an exception in it is raised here.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_init_worker, initargs=_log_setup()
+    ) as pool:
+        return pool.submit(work, *args).result()

@@ -35,16 +35,9 @@ from pipelines.ingest import (
     failed_file_quarantine,
     ingest,
     ingest_keys,
-    load_events,
 )
-from pipelines.profile.build import (
-    LINEAGE,
-    PROFILE_UNUSED,
-    build_profile_tables,
-    record_links,
-)
-from pipelines.profile.history import history_snapshot
 from pipelines.publication import Publication, prune_after_publish
+from pipelines.publishbuild import build_published_files
 from pipelines.resolution import resolve_workspace, write_outputs
 from pipelines.stagecache import stage_batches
 from pipelines.warehouse import (
@@ -210,42 +203,24 @@ def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
     }
 
 
-def _spill(folder: Path, name: str, frame: pl.DataFrame, *, compress: bool = True) -> Path:
-    """Write one table to ``folder/<name>.parquet``: publish reads the file, not the frame.
-
-    ``compress=False`` for a file only DuckDB reads (the mirror copies the others as they are):
-    no zstd to write nor to decode.
-    """
-    path = folder / f"{name}.parquet"
-    if compress:  # level 1: ~20% less CPU than the default 3, files within a few %
-        frame.write_parquet(path, compression="zstd", compression_level=1)
-    else:
-        frame.write_parquet(path, compression="uncompressed")
-    return path
-
-
 def publish_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     """Build the published tables and replace them atomically; return the run summary.
 
-    Each profile table is written to Parquet as soon as it is final and let go (the staged
-    records are scanned straight into the one frame the builders share) and handed to the
-    ``Publication``, which loads the files (and the identity files, as they are) into the new
-    snapshot; no two big tables and DuckDB's copy of them are in memory together. A failure
-    anywhere leaves the published tables as they were.
+    The profile tables are built into Parquet files (``pipelines.publishbuild``: in a child
+    process for large stores) and handed to the ``Publication``, which loads them (and the
+    identity files, as they are) into the new snapshot; no two big tables and DuckDB's copy of
+    them are in memory together. A failure anywhere leaves the published tables as they were.
     """
     path = ws.staged_dir / "staged.parquet"
-    wanted = [c for c in pl.read_parquet_schema(path) if c not in PROFILE_UNUSED]
     staged_rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
     quarantine = pl.read_parquet(ws.staged_dir / "quarantine.parquet")
     ident = ws.identity_dir
-    links = pl.read_parquet(ident / "links.parquet", columns=["record_key", "customer_id"])
     changes = pl.read_parquet(ident / "changes.parquet", columns=["change"])
     meta = _ingest_meta(ws, run_id)
     started = datetime.fromisoformat(meta["started_at"])
     scratch = ws.lake / "publishing"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    customers = 0
     try:
         with Publication(con, ws.published_dir, run_id, started) as pub:
             for name, file in (
@@ -256,26 +231,10 @@ def publish_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
             ):  # as resolve wrote them
                 pub.add(name, ident / f"{file}.parquet")
             pub.add("quarantine", quarantine)
-
-            def sink(name: str, frame: pl.DataFrame) -> None:
-                nonlocal customers
-                pub.add(name, _spill(scratch, name, frame))
-                if name == "profiles":
-                    customers = frame.height
-                    history = history_snapshot(frame)
-                    history_file = _spill(scratch, "profiles_history", history, compress=False)
-                    pub.add("profiles_history", history_file)  # mirrored from DuckDB, not this
-
-            rules = pl.read_parquet(
-                ident / "assignments.parquet", columns=["record_key", "match_rule"]
-            )
-            sink("record_links", record_links(pl.scan_parquet(path), links, rules))
-            del rules
-            lean = pl.scan_parquet(path).select([c for c in wanted if c not in LINEAGE])
-            build_profile_tables(
-                lean, links, load_events(ws), ws.config.profile, started.date(), sink=sink
-            )
-            del links
+            built = build_published_files(ws, scratch, started, staged_rows)
+            for name, table_file in built.files:
+                pub.add(name, table_file)
+            customers = built.customers
             files = meta["files"]
             rows = quarantine.filter(pl.col("reason") != "file_unreadable").height
             summary: dict[str, Any] = {

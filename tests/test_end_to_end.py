@@ -70,7 +70,7 @@ def test_failed_run_leaves_published_tables_untouched(
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full (injected)")
 
-    monkeypatch.setattr("pipelines.stages.build_profile_tables", explode)
+    monkeypatch.setattr("pipelines.publishbuild.build_profile_tables", explode)
     result = runner.invoke(app, ["run", "-w", str(workspace)])
     assert result.exit_code == 1
     assert "failed" in result.output and "Published tables are unchanged" in result.output
