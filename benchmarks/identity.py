@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -198,9 +199,10 @@ def run_dataset(
             # bounded: a run that does not finish in SPLINK_TIMEOUT seconds is reported so
             limit = os.environ.get("SPLINK_TIMEOUT", "1200")
             script = str(Path(__file__).with_name("splink_run.py"))
-            seconds, rss = run_measured(
-                ["timeout", limit, str(splink), script, str(flat), str(splink_out)]
-            )
+            with tempfile.TemporaryDirectory(prefix="splink-") as spill:  # gone even on timeout
+                seconds, rss = run_measured(
+                    ["timeout", limit, str(splink), script, str(flat), str(splink_out), spill]
+                )
             theirs = pl.read_parquet(splink_out).join(
                 labels, left_on="unique_id", right_on="record_key"
             )

@@ -1,6 +1,6 @@
 """Splink 5 on a flat person table — runs ONLY inside the Splink venv; never imported by Svod.
 
-    benchmarks/out/splink-venv/bin/python benchmarks/splink_run.py IN.parquet OUT.parquet
+    benchmarks/out/splink-venv/bin/python benchmarks/splink_run.py IN.parquet OUT.parquet [SPILL]
 
 Configured as Splink's README quickstart does for person data (fake_1000 / fake_20000):
 NameComparison(first_name), JaroAtThresholds(surname), DateOfBirthComparison(dob),
@@ -12,7 +12,8 @@ and used for blocking, as Splink's docs do for any strong identifier. Writes (un
 cluster_id) for every input record.
 
 On this shared machine DuckDB is capped (``SPLINK_MEMORY_LIMIT``, default 8GB) and spills to
-disk beyond it, so a large run slows down instead of taking the machine's memory.
+disk beyond it (in SPILL, which the caller deletes — a run stopped by its timeout cannot
+clean up after itself), so a large run slows down instead of taking the machine's memory.
 """
 
 from __future__ import annotations
@@ -38,9 +39,8 @@ def main() -> None:
     table = pq.read_table(source)
     has_phone = "phone" in table.column_names
     limit = os.environ.get("SPLINK_MEMORY_LIMIT", "8GB")
-    con = duckdb.connect(
-        config={"memory_limit": limit, "temp_directory": tempfile.mkdtemp(prefix="splink-")}
-    )
+    spill = sys.argv[3] if len(sys.argv) > 3 else tempfile.mkdtemp(prefix="splink-")
+    con = duckdb.connect(config={"memory_limit": limit, "temp_directory": spill})
     db_api = DuckDBAPI(connection=con)
     df = db_api.register(table, dataset_display_name="records")
     comparisons = [
