@@ -8,7 +8,10 @@ links on its own, and a steward's must-link / cannot-link always wins.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -81,8 +84,19 @@ def resolve(
 
 
 def duckdb_connect() -> duckdb.DuckDBPyConnection:
-    """A connection for one step: bounded memory, closed after it so its memory is returned."""
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "preserve_insertion_order": False})
+    """A connection for one step: bounded memory, closed after it so its memory is returned.
+
+    It spills beyond its limit into a folder of this process under the system temp directory
+    (an in-memory DuckDB would spill into ``.tmp`` of whatever the current directory is).
+    """
+    spill = Path(tempfile.gettempdir()) / f"svod-duckdb-{os.getpid()}"
+    con = duckdb.connect(
+        config={
+            "memory_limit": DUCKDB_MEMORY,
+            "preserve_insertion_order": False,
+            "temp_directory": str(spill),
+        }
+    )
     con.execute("SET enable_progress_bar = false")  # no progress bars in logs
     return con
 
