@@ -138,7 +138,6 @@ def prepare(
         # a year outside 0..9999 is not written with four digits: such dates compare as text
         "odd_dob": ((year < 0) | (year > 9999)).fill_null(False).to_numpy(),
         "ymd": _digits(ymd, 8),
-        "year": as_array(year),
         **{f"{k}_1": as_array(v) for k, v in firsts.items()},
         **{f"{k}_long": (lists[k].list.len() > 1).fill_null(False).to_numpy() for k in LISTS},
     }

@@ -42,3 +42,7 @@ class WorkspaceError(SvodError, RuntimeError):
 
 class PublishError(SvodError, RuntimeError):
     """Publishing failed; the previously published tables were left untouched."""
+
+
+class StageError(SvodError, RuntimeError):
+    """Normalising a slice of a raw batch failed; nothing of the run was staged or published."""

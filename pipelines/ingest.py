@@ -247,12 +247,13 @@ def current_batches(ws: Workspace) -> list[dict[str, Any]]:
     return [latest[k] for k in sorted(latest)]
 
 
-def read_records(folder: Path) -> pl.DataFrame:
-    """The records of one batch folder in the current RAW_SCHEMA.
+def read_records(folder: Path, rows: tuple[int, int] | None = None) -> pl.DataFrame:
+    """The records of one batch folder (or ``rows`` = (start, length) of them) in RAW_SCHEMA.
 
     Batches written before a field was added to RAW_SCHEMA lack it: null-fill, do not fail.
     """
-    r = pl.read_parquet(folder / "records.parquet")
+    scan = pl.scan_parquet(folder / "records.parquet")
+    r = (scan if rows is None else scan.slice(*rows)).collect()
     return r.with_columns(
         pl.lit(None, t).alias(c) for c, t in RAW_SCHEMA.items() if c not in r
     ).select(list(RAW_SCHEMA))

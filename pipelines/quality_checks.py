@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.metadata
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,14 +62,15 @@ def _docs(ws: Workspace, run_id: str) -> Path | None:
 
 
 def raw_cache_key(batches: Sequence[dict[str, Any]]) -> str:
-    """What decides the raw checks: the suite, and every batch in force with its file."""
+    """What decides the raw checks: the suite, GX's version, every batch in force with its file."""
     files = []
     for b in batches:
         path = Path(b["dir"]) / "records.parquet"
         stat = path.stat() if path.is_file() else None
         files.append([b["dir"], b["batch_id"], stat and [stat.st_size, stat.st_mtime_ns]])
     _, specs = raw_suite(pl.DataFrame(schema=dict.fromkeys(REQUIRED_LINEAGE, pl.String)))
-    text = json.dumps([RAW_CACHE_VERSION, repr(specs), files], sort_keys=True, default=str)
+    gx = importlib.metadata.version("great_expectations")  # its results can change with it
+    text = json.dumps([RAW_CACHE_VERSION, gx, repr(specs), files], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -85,7 +87,7 @@ def _cached_raw(path: Path, key: str) -> list[CheckResult] | None:
 def check_raw(ws: Workspace, run_id: str) -> SuiteRun:
     """Lineage present and record keys unique over the raw batches in force.
 
-    Raw batches never change once written, so the result is kept per set of batches in
+    Raw batches never change once written, so a passing result is kept per set of batches in
     ``lake/reports/raw_checks.json``; a run over the same batches reuses it (no GX, no read).
     """
     batches = current_batches(ws)
@@ -102,6 +104,8 @@ def check_raw(ws: Workspace, run_id: str) -> SuiteRun:
     datasets, specs = raw_suite(raw)
     del frames, raw
     run = validate("raw", datasets, specs, run_name=run_id, docs_dir=_docs(ws, run_id))
+    if not all(r.passed for r in run.results):
+        return run  # a failure (or a GX error reported as one) is checked again next run
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
     body = {"key": key, "results": [dataclasses.asdict(r) for r in run.results]}

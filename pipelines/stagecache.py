@@ -26,7 +26,7 @@ import polars as pl
 from pipelines.fingerprint import normalize_fingerprint
 from pipelines.ingest import current_batches, read_records, split_repeated_records
 from pipelines.schema import RAW_SCHEMA
-from pipelines.stagework import CHUNK_ROWS, ROW, Chunk, run_chunks
+from pipelines.stagework import CHUNK_ROWS, ROW, Chunk, batch_failed, run_chunks
 from pipelines.staging import normalize_records
 from pipelines.workspace import Workspace
 from quality.rules import split_unusable
@@ -85,7 +85,10 @@ def _stage_into_cache(
         tmp.mkdir(parents=True)
         folders.append((folder, tmp, batch))
         records = Path(batch["dir"]) / "records.parquet"
-        rows = pl.scan_parquet(records).select(pl.len()).collect().item()
+        try:
+            rows = pl.scan_parquet(records).select(pl.len()).collect().item()
+        except Exception as exc:  # a damaged or missing file: say which batch
+            raise batch_failed(batch["dir"], "the row count", exc) from exc
         chunks += [
             Chunk(str(Path(batch["dir"])), start, length, str(tmp), part)
             for part, (start, length) in enumerate(plan_chunks(rows, chunk_rows))

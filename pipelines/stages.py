@@ -104,6 +104,16 @@ def stage_stage(ws: Workspace, run_id: str) -> StageCounts:
     )
 
 
+def file_counts(files: list[dict[str, Any]]) -> dict[str, int]:
+    """The ``runs`` columns that count a run's inbox files by what ingest did with them."""
+    return {
+        "files_seen": len(files),
+        "files_ingested": sum(1 for f in files if f["status"] == "ingested"),
+        "files_skipped": sum(1 for f in files if f["status"] == "skipped"),
+        "files_failed": sum(1 for f in files if f["status"] == "failed"),
+    }
+
+
 def unchanged_run(
     ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str, *, force: bool = False
 ) -> str | None:
@@ -137,10 +147,7 @@ def record_unchanged_run(
         status="success",
         failed_stage=None,
         error=None,
-        files_seen=len(files),
-        files_ingested=sum(1 for f in files if f["status"] == "ingested"),
-        files_skipped=sum(1 for f in files if f["status"] == "skipped"),
-        files_failed=sum(1 for f in files if f["status"] == "failed"),
+        **file_counts(files),
         customers_created=0,
         customers_merged=0,
         files=files,
@@ -244,10 +251,7 @@ def publish_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
                 "status": "success",
                 "failed_stage": None,
                 "error": None,
-                "files_seen": len(files),
-                "files_ingested": sum(1 for f in files if f["status"] == "ingested"),
-                "files_skipped": sum(1 for f in files if f["status"] == "skipped"),
-                "files_failed": sum(1 for f in files if f["status"] == "failed"),
+                **file_counts(files),
                 "rows_read": staged_rows + rows,
                 "rows_staged": staged_rows,
                 "rows_quarantined": rows,

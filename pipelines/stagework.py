@@ -3,8 +3,8 @@
 Name parsing is Python-bound and holds the GIL, so threads inside one process cannot use the
 second core for it; two processes can. Each slice (at most ``CHUNK_ROWS`` rows of one batch)
 is read, normalised and written to the batch's cache folder by the worker itself, so neither
-the whole raw table nor the whole staged one is ever in memory, and only row counts travel
-back. Small inputs (tests, the sample) stay in this process: a worker costs about a second.
+the whole raw table nor the whole staged one is ever in memory; nothing travels back but an
+error. Small inputs (tests, the sample) stay in this process: a worker costs about a second.
 """
 
 from __future__ import annotations
@@ -14,13 +14,18 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import polars as pl
 
+from pipelines.errors import StageError
+from pipelines.ingest import read_records
 from pipelines.parallel import deal
-from pipelines.schema import RAW_SCHEMA
 from pipelines.staging import normalize_records
 from quality.rules import split_unusable, usable_expr
 
@@ -32,6 +37,7 @@ CHUNK_ROWS = 200_000
 PARALLEL_FROM_ROWS = 100_000
 MAX_WORKERS = 2
 ROW = "_row"
+_POLL_SECONDS = 0.1
 
 
 class Chunk(NamedTuple):
@@ -45,75 +51,98 @@ class Chunk(NamedTuple):
     part: int
 
 
-def read_slice(batch_dir: Path, start: int, length: int) -> pl.DataFrame:
-    """Rows of one batch in the current RAW_SCHEMA, as ``ingest.read_records`` gives them."""
-    records = pl.scan_parquet(batch_dir / "records.parquet").slice(start, length).collect()
-    return records.with_columns(
-        pl.lit(None, t).alias(c) for c, t in RAW_SCHEMA.items() if c not in records
-    ).select(list(RAW_SCHEMA))
-
-
-def stage_chunk(chunk: Chunk, default_region: str, *, threads: bool = True) -> tuple[int, int]:
+def stage_chunk(chunk: Chunk, default_region: str, *, threads: bool = True) -> None:
     """Normalise one slice; write its staged rows (sorted by record_key) and quarantine.
 
-    Returns (staged rows, quarantined rows). ``threads=False`` in worker processes.
+    ``threads=False`` in worker processes. A failure names the batch folder and the rows.
     """
-    raw = read_slice(Path(chunk.batch_dir), chunk.start, chunk.length)
-    rows = pl.int_range(chunk.start, chunk.start + raw.height, dtype=pl.UInt32, eager=True)
-    normalized = normalize_records(raw, default_region=default_region, threads=threads)
-    del raw
-    normalized = normalized.with_columns(rows.alias(ROW))
-    usable = normalized.select(usable_expr()).to_series()
-    staged, quarantine = split_unusable(normalized)
-    quarantine = quarantine.with_columns(normalized.get_column(ROW).filter(~usable))
-    del normalized
-    out = Path(chunk.out_dir)
-    staged.sort("record_key", maintain_order=True).write_parquet(
-        out / f"staged-{chunk.part:04d}.parquet"
+    try:
+        raw = read_records(Path(chunk.batch_dir), (chunk.start, chunk.length))
+        rows = pl.int_range(chunk.start, chunk.start + raw.height, dtype=pl.UInt32, eager=True)
+        normalized = normalize_records(raw, default_region=default_region, threads=threads)
+        del raw
+        normalized = normalized.with_columns(rows.alias(ROW))
+        usable = normalized.select(usable_expr()).to_series()
+        staged, quarantine = split_unusable(normalized)
+        quarantine = quarantine.with_columns(normalized.get_column(ROW).filter(~usable))
+        del normalized
+        out = Path(chunk.out_dir)
+        staged.sort("record_key", maintain_order=True).write_parquet(
+            out / f"staged-{chunk.part:04d}.parquet"
+        )
+        quarantine.write_parquet(out / f"quarantine-{chunk.part:04d}.parquet")
+    except Exception as exc:
+        last = chunk.start + chunk.length - 1
+        raise batch_failed(chunk.batch_dir, f"rows {chunk.start}..{last}", exc) from exc
+
+
+def batch_failed(batch_dir: str, what: str, exc: Exception) -> StageError:
+    """The error for a raw batch that cannot be staged: which batch, which rows, what to do."""
+    return StageError(
+        f"staging {what} of the raw batch {batch_dir} failed: {type(exc).__name__}: {exc}. "
+        "Nothing was staged or published; if the batch's records.parquet is damaged, delete "
+        "that batch folder and run again so its inbox file is read anew"
     )
-    quarantine.write_parquet(out / f"quarantine-{chunk.part:04d}.parquet")
-    return staged.height, quarantine.height
 
 
-def run_chunks(chunks: list[Chunk], default_region: str) -> list[tuple[int, int]]:
-    """``stage_chunk`` over every slice; (staged, quarantined) counts in the order given."""
+def run_chunks(chunks: list[Chunk], region: str) -> None:
+    """``stage_chunk`` over every slice; in worker processes when there is enough work.
+
+    The first worker that fails stops the others (killed and waited for) and its error is
+    raised here; so is any interruption of this process.
+    """
     total = sum(c.length for c in chunks)
     workers = min(MAX_WORKERS, len(chunks), os.cpu_count() or 1)
     if workers < 2 or total < PARALLEL_FROM_ROWS:
-        return [stage_chunk(c, default_region) for c in chunks]
+        for chunk in chunks:
+            stage_chunk(chunk, region)
+        return
     groups = deal([c.length for c in chunks], workers)
     log.info("staging in parallel", extra={"workers": len(groups), "slices": len(chunks)})
     # Plain child interpreters, not multiprocessing: spawn re-runs the caller's __main__,
     # which breaks scripts without a main guard; these only run this module.
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", __name__, default_region, json.dumps([chunks[i] for i in g])],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for g in groups
-    ]
-    counts: dict[int, tuple[int, int]] = {}
-    for group, proc in zip(groups, procs, strict=True):
-        out, _ = proc.communicate()
-        if proc.returncode != 0:
-            for other in procs:
-                other.kill()
-            msg = (
-                f"staging worker failed (exit {proc.returncode}) on slices of "
-                f"{sorted({chunks[i].batch_dir for i in group})}; see its error above"
+    with ExitStack() as files:  # stderr to files: a pipe nobody reads while polling could fill
+        logs = [files.enter_context(tempfile.TemporaryFile("w+")) for _ in groups]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", __name__, region, json.dumps([chunks[i] for i in g])],
+                stderr=log_file,
             )
-            raise RuntimeError(msg)
-        counts.update(zip(group, (tuple(c) for c in json.loads(out)), strict=True))
-    return [counts[i] for i in range(len(chunks))]
+            for g, log_file in zip(groups, logs, strict=True)
+        ]
+        try:
+            _wait_all(procs, logs)
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+
+
+def _wait_all(procs: Sequence[subprocess.Popen[bytes]], logs: Sequence[IO[str]]) -> None:
+    """Until every worker succeeded; the first one that fails raises its last error line."""
+    while True:
+        codes = [p.poll() for p in procs]
+        for code, log_file in zip(codes, logs, strict=True):
+            if code not in (None, 0):
+                log_file.seek(0)
+                lines = [line for line in log_file.read().splitlines() if line.strip()]
+                raise StageError(lines[-1] if lines else f"a staging worker exited with {code}")
+        if all(code == 0 for code in codes):
+            return
+        time.sleep(_POLL_SECONDS)
 
 
 def _main(argv: list[str]) -> None:
-    """Worker entry: ``python -m pipelines.stagework REGION CHUNKS_JSON`` → counts JSON."""
+    """Worker entry: ``python -m pipelines.stagework REGION CHUNKS_JSON``; errors on stderr."""
     region, specs = argv
     logging.basicConfig(level=logging.WARNING)
-    counts = [stage_chunk(Chunk(*spec), region, threads=False) for spec in json.loads(specs)]
-    print(json.dumps(counts))
+    try:
+        for spec in json.loads(specs):
+            stage_chunk(Chunk(*spec), region, threads=False)
+    except StageError as exc:
+        print(exc, file=sys.stderr)  # its last line is the parent's message
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -57,14 +57,12 @@ class Unit:
     scores: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
     display: str = field(default="", compare=False, hash=False)
 
-    score_key: tuple[float, float, float] = field(default=(0.0, 0.0, 0.0), compare=False)
-    #: small int standing for ``score_key``: order choices are cached on tuples of these
+    #: small int standing for the (S, F, M) scores: order choices are cached on tuples of these
     score_id: int = field(default=0, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         self.scores.update({r: score(self, r) for r in "SFM"})
         key = (self.scores["S"], self.scores["F"], self.scores["M"])
-        object.__setattr__(self, "score_key", key)
         object.__setattr__(self, "score_id", _score_id(key))
         words = self.text.split()
         shown = " ".join(

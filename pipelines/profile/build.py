@@ -121,29 +121,6 @@ def _record_summary(frame: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def build_profiles(
-    frame: pl.DataFrame,
-    golden: pl.DataFrame,
-    identifiers: pl.DataFrame,
-    events: pl.DataFrame,
-    consents: pl.DataFrame,
-    customer_companies: pl.DataFrame,
-    config: ProfileConfig,
-    today: date,
-) -> pl.DataFrame:
-    """One row per customer: golden values, activity, consent and segment attributes."""
-    return _assemble(
-        frame,
-        golden_columns(golden, frame),
-        ranked_lists(identifiers),
-        events,
-        resolve_consent(consents),
-        customer_companies,
-        config,
-        today,
-    )
-
-
 def _assemble(
     frame: pl.DataFrame,
     golden_wide: pl.DataFrame,
@@ -154,7 +131,8 @@ def _assemble(
     config: ProfileConfig,
     today: date,
 ) -> pl.DataFrame:
-    """``build_profiles`` from the per-customer parts (the big tables need not be kept)."""
+    """One row per customer from the per-customer parts: golden values, activity, consent and
+    segment attributes (the big tables need not be kept)."""
     activity = aggregate_activity(events)
     company_ids = customer_companies.group_by("customer_id").agg(
         company_ids=pl.col("company_id").sort()

@@ -12,6 +12,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines import stagework
+from pipelines.errors import StageError
 from pipelines.ingest import current_batches, ingest, load_raw, roll_back_batches
 from pipelines.stagecache import CACHE_DIR, merge_by_key, plan_chunks, stage_batches
 from pipelines.staging import stage
@@ -140,3 +141,19 @@ def test_merge_by_key_merges_overlapping_parts_and_concatenates_the_rest() -> No
     merged = merge_by_key(frames).collect()
     assert merged.get_column("record_key").to_list() == ["a1", "a2", "b1", "b2", "b3", "b4", "c1"]
     assert merged.get_column("n").to_list() == [1, 0, 1, 0, 0, 1, 0]
+
+
+@pytest.mark.parametrize("workers", [False, True])
+def test_a_damaged_batch_names_itself_and_caches_nothing(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, workers: bool
+) -> None:
+    if workers:
+        monkeypatch.setattr(stagework, "PARALLEL_FROM_ROWS", 0)
+        monkeypatch.setattr(stagework.os, "cpu_count", lambda: 2)
+    damaged = Path(current_batches(ws)[0]["dir"])
+    (damaged / "records.parquet").write_bytes(b"PAR1 not a parquet file PAR1")
+    with pytest.raises(StageError) as caught:
+        stage_batches(ws, chunk_rows=20)
+    message = str(caught.value)
+    assert str(damaged) in message and "delete that batch folder" in message
+    assert not any((ws.staged_dir / CACHE_DIR).glob("*/*/cached*"))  # no entry a later run trusts

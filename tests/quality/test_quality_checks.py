@@ -46,6 +46,8 @@ def test_raw_checks_reuse_the_result_for_the_same_batches(
     third = qc.check_raw(ws, "run-3")
     assert calls == ["raw", "raw"]  # a new batch: checked again, and it repeats record keys
     assert "record_keys_unique" in {r.name for r in third.failed_blocking}
+    qc.check_raw(ws, "run-4")
+    assert calls == ["raw", "raw", "raw"]  # a failing result is not kept: checked again
 
 
 def test_a_damaged_raw_cache_is_checked_again(
