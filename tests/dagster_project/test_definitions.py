@@ -115,10 +115,15 @@ def test_sensor_registers_new_files_as_one_run_and_then_skips(workspace: Path) -
 
 
 def test_daily_schedule_requests_a_run_over_the_inbox(workspace: Path) -> None:
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(
+    # the context is closed inside the instance's block: an unclosed one is closed when it
+    # is garbage-collected, and then resets Dagster's current-instance context variable to an
+    # instance long gone, which breaks the next Dagster run in this process
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_schedule_context(
             instance=instance, resources={"workspace": SvodWorkspace(path=str(workspace))}
-        )
+        ) as context,
+    ):
         request = daily_schedule(context)
         assert isinstance(request, dg.RunRequest)
         keys = instance.get_dynamic_partitions(BATCHES.name)
