@@ -19,13 +19,22 @@ from identity.store import State
 _IDS = ("mobiles", "lands", "emails")
 
 
+def _values(features: pl.DataFrame, among: pl.Series | None = None) -> pl.DataFrame:
+    """(rid, v): every identifier value of ``features`` (only those in ``among`` if given)."""
+    parts = []
+    for column in _IDS:
+        long = features.lazy().select("rid", v=pl.col(column)).explode("v")
+        parts.append(long if among is None else long.filter(pl.col("v").is_in(among.implode())))
+    return pl.concat(parts).collect()
+
+
 def batch_identifier_guards(
     feats: pl.DataFrame, new: pl.DataFrame, state: State, settings: EngineSettings
 ) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
     """(identifier guards now, weak values, rids holding an identifier whose guard changed)."""
-    touched = new.select(v=pl.concat_list(_IDS)).explode("v").drop_nulls().unique()["v"]
-    long = feats.select("rid", v=pl.concat_list(_IDS)).explode("v")
-    holders = long.filter(pl.col("v").is_in(touched.implode()))
+    touched = _values(new)["v"].drop_nulls().unique()
+    # each list exploded on its own: concatenating the three lists first costs ten times more
+    holders = _values(feats, touched)
     _, table = identifier_guards(
         feats.filter(pl.col("rid").is_in(holders["rid"].implode())), settings
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -99,14 +100,31 @@ def block_keys_sql(rules: list[tuple[int, Rule]], settings: EngineSettings) -> s
     return f"CREATE OR REPLACE TEMP TABLE block_keys AS\n{body}"
 
 
-def keys_copy_sql(path: str, table: str = "block_keys") -> str:
-    """COPY block keys to a Parquet file (a path cannot be a bound parameter)."""
-    quoted = path.replace("'", "''")
-    # the table is one of ours and the path is quoted: no user value reaches the SQL unescaped
-    return f"COPY (SELECT rid, rule, cap, key FROM {table}) TO '{quoted}' (FORMAT parquet)"  # noqa: S608
+def key_ids_path(keys: str | Path) -> Path:
+    """Where the key numbers of the block key file ``keys`` are written: beside it."""
+    path = Path(keys)
+    return path.with_name(path.stem + ".ids.parquet")
 
 
-_DROP_KEYS = "DROP TABLE IF EXISTS block_keys; DROP TABLE IF EXISTS block_sizes"
+def copy_sql(select: str, path: str | Path) -> str:
+    """COPY a query to a Parquet file (a path cannot be a bound parameter)."""
+    quoted = str(path).replace("'", "''")
+    # the query is one of ours and the path is quoted: no user value reaches the SQL unescaped
+    return f"COPY ({select}) TO '{quoted}' (FORMAT parquet)"
+
+
+def keys_copy_sql(path: str | Path, table: str = "keyed", ids: str = "key_ids") -> str:
+    """COPY numbered block keys (``rid, rule, cap, kid``) and the key numbers (``rule, key,
+    kid``) of ``ids`` to ``path`` and beside it (:func:`key_ids_path`)."""
+    keys = copy_sql(f"SELECT rid, rule, cap, kid FROM {table}", path)  # noqa: S608
+    numbers = copy_sql(f"SELECT rule, key, kid FROM {ids}", key_ids_path(path))  # noqa: S608
+    return f"{keys};\n{numbers}"
+
+
+_DROP_KEYS = (
+    "DROP TABLE IF EXISTS block_keys; DROP TABLE IF EXISTS block_sizes;"
+    " DROP TABLE IF EXISTS keyed; DROP TABLE IF EXISTS key_ids"
+)
 
 
 def rule_stats_sql() -> str:
@@ -158,9 +176,12 @@ def block(
         skipped = query(con, "skipped_keys", static_sql("skipped_keys")).with_columns(
             rule=pl.col("rule").replace_strict(names, return_dtype=pl.String())
         )
-        if keys_out is not None:  # kept for the next incremental run (identity/store.py)
+        if keys_out is None:
+            execute(con, "pair_keys", static_sql("pair_keys"))
+        else:  # numbered keys, kept for the next incremental run (identity/store.py)
+            execute(con, "key_ids", static_sql("key_ids"))
             execute(con, "keys_out", keys_copy_sql(keys_out))
-        execute(con, "pair_keys", static_sql("pair_keys"))
+            execute(con, "pair_keys", static_sql("pair_keys_keyed"))
         # DuckDB's memory goes to the self-join, not to key strings no longer read
         execute(con, "drop_keys", _DROP_KEYS)
         pairs = split_pairs(query(con, "pairs", pairs_sql()))

@@ -1,7 +1,8 @@
 """What a resolution leaves for the next one: the state an incremental run starts from.
 
 A directory of Parquet and JSON (never pickles): record features (``rid`` = position, appended
-part by part), blocking keys (``rid, rule, cap, key``, one part per run), the candidate links
+part by part), blocking keys as numbers (``rid, rule, cap, kid``, one part per run) and the
+numbers of the key strings (``rule, key, kid``, new keys appended per run), the candidate links
 between records, the guards, the frozen model and term frequencies, and the assignments and
 evidence. ``state.json`` names the engine settings and the state version; a state written under
 other settings, another version or another set of comparisons is not compatible and the caller
@@ -17,13 +18,14 @@ from pathlib import Path
 
 import polars as pl
 
+from identity.blocking import key_ids_path
 from identity.comparison import COMPARISONS
 from identity.engine import Frozen, Resolution
 from identity.model import Model
 from identity.settings import EngineSettings
 
 #: bump when the meaning of a stored file changes: older states then trigger a full run
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class State:
     def keys_glob(self) -> str:
         """The block key parts, for DuckDB's ``read_parquet``."""
         return str(self.root / "block_keys" / "*.parquet")
+
+    @property
+    def ids_glob(self) -> str:
+        """The key number parts, for DuckDB's ``read_parquet``."""
+        return str(self.root / "key_ids" / "*.parquet")
 
 
 def settings_fingerprint(settings: EngineSettings) -> str:
@@ -100,13 +107,17 @@ def save_full(root: Path, result: Resolution, settings: EngineSettings, keys: Pa
     """Replace the state with a full run's; ``keys`` is the block key file it wrote."""
     if result.model is None or result.features is None:
         shutil.rmtree(root, ignore_errors=True)  # nothing to continue from (no pairs)
+        keys.unlink(missing_ok=True)
+        key_ids_path(keys).unlink(missing_ok=True)
         return
     tmp = root.with_name(root.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "features").mkdir(parents=True)
     (tmp / "block_keys").mkdir()
+    (tmp / "key_ids").mkdir()
     _write(base_features(result.features), tmp / "features" / "part-00000.parquet")
     shutil.move(str(keys), tmp / "block_keys" / "part-00000.parquet")
+    shutil.move(str(key_ids_path(keys)), tmp / "key_ids" / "part-00000.parquet")
     result.blocking.write_parquet(tmp / "blocking.parquet")
     n = result.features.height
     _write_common(tmp, result, settings, n, n)
@@ -122,6 +133,7 @@ def save_batch(
     name = f"part-{len(list((root / 'features').glob('part-*.parquet'))):05d}.parquet"
     _write(base_features(new_features), root / "features" / name)
     shutil.move(str(pending_keys(root)), root / "block_keys" / name)
+    shutil.move(str(key_ids_path(pending_keys(root))), root / "key_ids" / name)
     records = state.features.height + new_features.height
     _write_common(root, result, settings, state.full_records, records)
 
@@ -148,6 +160,7 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
         },
     )
     pending_keys(root).unlink(missing_ok=True)  # left by a run that failed before saving
+    key_ids_path(pending_keys(root)).unlink(missing_ok=True)
     features = pl.read_parquet(root / "features" / "*.parquet")
     if features.height != meta.get("records"):
         return None, "the stored features do not match the state (an interrupted run)"

@@ -1,10 +1,10 @@
 -- Every holder of the focus records' keys that are small enough to pair on.
 CREATE OR REPLACE TEMP TABLE holders AS
-SELECT o.rid, o.rule, o.key
+SELECT o.rid, o.rule, o.kid
 FROM old_keys AS o
-JOIN (SELECT h.rule, h.key FROM hsizes AS h JOIN wanted USING (rule, key) WHERE h.n <= h.cap) AS s
-    USING (rule, key)
+JOIN (SELECT h.kid FROM hsizes AS h JOIN wanted AS w ON w.kid = h.kid WHERE h.n <= h.cap) AS s
+    ON s.kid = o.kid
 UNION ALL
-SELECT rid, rule, key FROM old_touch
+SELECT rid, rule, kid FROM old_touch
 UNION ALL
-SELECT rid, rule, key FROM new_keys
+SELECT rid, rule, kid FROM new_keys

@@ -1,16 +1,16 @@
 -- The keys of the ``focus`` records and the size of each (old and new holders, with repeats
 -- as a full run counts them).
 CREATE OR REPLACE TEMP TABLE fkeys AS
-SELECT o.rid, o.rule, o.cap, o.key FROM old_keys AS o JOIN focus AS f ON f.rid = o.rid
+SELECT o.rid, o.rule, o.cap, o.kid FROM old_keys AS o JOIN focus AS f ON f.rid = o.rid
 UNION ALL
-SELECT n.rid, n.rule, n.cap, n.key FROM new_keys AS n JOIN focus AS f ON f.rid = n.rid;
+SELECT n.rid, n.rule, n.cap, n.kid FROM new_keys AS n JOIN focus AS f ON f.rid = n.rid;
 CREATE OR REPLACE TEMP TABLE wanted AS
-SELECT DISTINCT k.rule, k.key, k.cap
+SELECT DISTINCT k.kid, k.cap
 FROM fkeys AS k
-WHERE NOT EXISTS (SELECT 1 FROM touched AS t WHERE t.rule = k.rule AND t.key = k.key);
+WHERE NOT EXISTS (SELECT 1 FROM touched AS t WHERE t.kid = k.kid);
 CREATE OR REPLACE TEMP TABLE hsizes AS
-SELECT w.rule, w.key, w.cap, count(*) AS n
-FROM old_keys AS o JOIN wanted AS w ON w.rule = o.rule AND w.key = o.key
-GROUP BY w.rule, w.key, w.cap
+SELECT w.kid, w.cap, count(*) AS n
+FROM old_keys AS o JOIN wanted AS w ON w.kid = o.kid
+GROUP BY w.kid, w.cap
 UNION ALL
-SELECT rule, key, cap, old_n + added AS n FROM touched
+SELECT kid, cap, old_n + added AS n FROM touched

@@ -66,6 +66,22 @@ def test_a_second_batch_continues_the_saved_state(tmp_path: Path) -> None:
     same(second.result, resolve(staged(PEOPLE + LATER), SETTINGS, frozen=state.frozen))
 
 
+def test_a_key_a_batch_brought_is_found_by_the_next_batch(tmp_path: Path) -> None:
+    # the phone and e-mail are new to the store in the first batch: their key numbers are
+    # given by that batch, and the second batch must block on the same numbers
+    state = stored(tmp_path, PEOPLE)
+    first_rec = Rec("new|a", "gleb", "Глеб Котов", "+7 912 555-01-02", "gleb.kotov@mail.ru")
+    first = resolve_batch(staged([first_rec]), state, SETTINGS)
+    save_batch(state, first.result, SETTINGS, first.new_features)
+    again, why = load_state(tmp_path / "state", SETTINGS)
+    assert again is not None, why
+    later = Rec("new|b", "gleb", "Котов Глеб", "8 (912) 555-01-02", "gleb.kotov@mail.ru")
+    second = resolve_batch(staged([later]), again, SETTINGS)
+    same(second.result, resolve(staged([*PEOPLE, first_rec, later]), SETTINGS, frozen=state.frozen))
+    clusters = second.result.assignments.filter(pl.col("record_key").str.starts_with("new|"))
+    assert clusters["cluster_key"].n_unique() == 1
+
+
 def test_a_batch_over_a_block_cap_rebuilds_the_holders(tmp_path: Path) -> None:
     # three old namesakes in one block of cap 3; a fourth pushes the key over the cap
     settings = EngineSettings(max_block_size=3)
