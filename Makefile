@@ -39,7 +39,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy pipelines identity quality dagster_project
+	$(BIN)/mypy pipelines identity quality dagster_project benchmarks
 
 check: lint typecheck test
 

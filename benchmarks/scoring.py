@@ -39,8 +39,10 @@ def score(labels: pl.DataFrame) -> Scores:
         .join(labels.group_by("predicted").agg(p=pl.len()), on="predicted")
         .join(labels.group_by("truth").agg(t=pl.len()), on="truth")
     )
-    bp = float((sizes["n"] / sizes["p"]).mean() or 0.0)
-    br = float((sizes["n"] / sizes["t"]).mean() or 0.0)
+    shares = sizes.select(
+        bp=(pl.col("n") / pl.col("p")).mean(), br=(pl.col("n") / pl.col("t")).mean()
+    )
+    bp, br = (float(shares.item(0, c) or 0.0) for c in ("bp", "br"))
     bf = 2 * bp * br / (bp + br) if bp + br else 0.0
     return Scores(labels.height, precision, recall, f1, bf)
 
@@ -51,7 +53,7 @@ def workspace_labels(root: Path) -> pl.DataFrame:
         pl.col("entity_id").is_not_null()
     )
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
-        links = con.sql(
+        links: pl.DataFrame = con.sql(
             "SELECT customer_id, source_file, coalesce(source_sheet, '') AS sheet, "
             "CAST(source_row AS VARCHAR) AS row, source_record_id FROM record_links"
         ).pl()
