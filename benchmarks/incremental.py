@@ -71,10 +71,10 @@ def measure(staged_path: Path, work: Path) -> dict[str, object]:
     save_batch(state, batch.result, settings, batch.new_features)
     batch_seconds, batch_cpu = time.perf_counter() - started, _cpu() - cpu
     full = resolve(staged, settings, frozen=state.frozen)
-    order = ["type", "value", "reason"]
+    order, keys = ["type", "value", "reason"], ["left_key", "right_key"]
     equal = (
         batch.result.assignments.equals(full.assignments)
-        and batch.result.evidence.equals(full.evidence)
+        and batch.result.evidence.sort(keys).equals(full.evidence.sort(keys))
         and batch.result.guards.sort(order).equals(full.guards.sort(order))
     )
     return {

@@ -39,7 +39,10 @@ def stored(root: Path, records: list[Rec], settings: EngineSettings = SETTINGS) 
 
 def same(incremental: Resolution, full: Resolution) -> None:
     assert incremental.assignments.equals(full.assignments)
-    assert incremental.evidence.equals(full.evidence.select(incremental.evidence.columns))
+    keys = ["left_key", "right_key"]  # a batch appends its evidence rows (sorted among them)
+    assert incremental.evidence.sort(keys).equals(
+        full.evidence.select(incremental.evidence.columns).sort(keys)
+    )
     order = ["type", "value", "reason"]
     assert incremental.guards.sort(order).equals(full.guards.sort(order))
 
