@@ -7,6 +7,7 @@ copied *and* kept whole in ``extra``, so contact types and address parts are nev
 
 from __future__ import annotations
 
+import functools
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -18,7 +19,7 @@ _EMAIL_TYPE = re.compile(r"почт|mail", re.IGNORECASE)
 _PHONE_TYPE = re.compile(r"телефон|phone", re.IGNORECASE)
 _INN10 = re.compile(r"\d{10}")
 _CITY_TYPES = ("город", "населенный пункт", "населённый пункт")
-_STRIP = " \t\r\n\u00a0\ufeff"  # what _common.clean strips; to_dict inlines it for leaves
+STRIP = " \t\r\n\u00a0\ufeff"  # what _common.clean strips; to_dict inlines it for leaves
 #: Fields of a Контрагент that describe its role in one Документ, not the party itself.
 DOCUMENT_LOCAL = ("Роль", "РасчетныйСчет", "Склад")
 
@@ -35,13 +36,13 @@ class _Names(dict[str, str]):
 NAMES = _Names()
 
 
-class _Repeated(list[Any]):
+class Repeated(list[Any]):
     """A list made from repeated tags, told apart from a repeat of a single value."""
 
 
 def to_dict(elem: ET.Element) -> Any:
     """An element as plain data: text for a leaf, a dict for a branch, a list for repeats."""
-    if not len(elem) and not elem.attrib:
+    if not len(elem) and not elem.keys():
         return clean(elem.text)
     return _branch(elem)
 
@@ -49,17 +50,18 @@ def to_dict(elem: ET.Element) -> Any:
 def _branch(
     elem: ET.Element,
     names: _Names = NAMES,
-    strip: str = _STRIP,
-    repeated: type[_Repeated] = _Repeated,
+    strip: str = STRIP,
+    repeated: type[Repeated] = Repeated,
 ) -> dict[str, Any]:
     """``to_dict`` of an element with children or attributes.
 
     The reader's hot loop (every element of a file passes here once): leaves are read inline
-    (``clean`` without the call) and globals are bound as defaults.
+    (``clean`` without the call) and globals are bound as defaults. Attributes are looked up
+    with ``keys()``: reading ``.attrib`` gives every element a new empty dict.
     """
-    out: dict[str, Any] = {f"@{names[k]}": v for k, v in elem.attrib.items()}
+    out: dict[str, Any] = {f"@{names[k]}": v for k, v in elem.items()} if elem.keys() else {}
     for child in elem:
-        if len(child) or child.attrib:
+        if len(child) or child.keys():
             value: Any = _branch(child)
         else:
             value = child.text
@@ -103,14 +105,26 @@ def contacts(party: dict[str, Any]) -> tuple[str | None, str | None]:
     for item in items:
         if not isinstance(item, dict):
             continue
-        kind, value = text(item.get("Тип")) or "", text(item.get("Значение"))
-        if value is None:
+        value = item.get("Значение")
+        if not isinstance(value, str):
             continue
-        if _EMAIL_TYPE.search(kind):
+        kind = item.get("Тип")
+        channel = _channel(kind if isinstance(kind, str) else "")
+        if channel == "email":
             emails.append(value)
-        elif _PHONE_TYPE.search(kind):
+        elif channel == "phone":
             phones.append(value)
     return "; ".join(phones) or None, "; ".join(emails) or None
+
+
+@functools.lru_cache(maxsize=1024)
+def _channel(kind: str) -> str | None:
+    """What a ``Контакт/Тип`` names (files use a handful of them, so each is matched once)."""
+    if _EMAIL_TYPE.search(kind):
+        return "email"
+    if _PHONE_TYPE.search(kind):
+        return "phone"
+    return None
 
 
 def address(party: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, str | None]:
@@ -172,29 +186,57 @@ def _pop(fields: dict[str, Any], *keys: str) -> str | None:
     return None
 
 
+#: (raw field, keys whose first leaf value it takes) of a company and of a person, then of both
+_COMPANY_FIELDS = (("company", ("Наименование", "ОфициальноеНаименование")),)
+_PERSON_FIELDS = (
+    ("full_name", ("ПолноеНаименование", "Наименование")),
+    ("last_name", ("Фамилия",)),
+    ("first_name", ("Имя",)),
+    ("middle_name", ("Отчество",)),
+    ("birth_date", ("ДатаРождения",)),
+    ("gender", ("Пол",)),
+)
+_COMMON_FIELDS = (
+    ("inn", ("ИНН",)),
+    ("kpp", ("КПП",)),
+    ("ogrn", ("ОГРН", "ОГРНИП")),
+    ("comment", ("Комментарий",)),
+)
+_REQUISITES = frozenset(("РеквизитыЮрЛица", "РеквизитыФизЛица"))
+
+
+def _take(fields: dict[str, Any], out: dict[str, Any], rules: tuple[Any, ...]) -> None:
+    """``out[name] = _pop(fields, *keys)`` for each rule, in order (the reader's hot path)."""
+    get = fields.get
+    for name, keys in rules:
+        for key in keys:
+            if isinstance(value := get(key), str):
+                del fields[key]
+                out[name] = value
+                break
+        else:
+            out[name] = None
+
+
 def map_party(party: dict[str, Any], rid: str, row: int) -> dict[str, Any]:
     """One raw record from a ``Контрагент`` dict (``Ид`` and ``Представители`` already taken)."""
-    fields = dict(party)
-    declared = flatten_requisites(fields)
+    return map_party_fields(dict(party), rid, row)
+
+
+def map_party_fields(fields: dict[str, Any], rid: str, row: int) -> dict[str, Any]:
+    """:func:`map_party` on a dict of the caller's own, which it takes apart."""
+    declared = flatten_requisites(fields) if not _REQUISITES.isdisjoint(fields) else None
     company = is_company(fields, declared)
     out: dict[str, Any] = {"source_record_id": rid, "source_row": row, "source_sheet": None}
     if company:
         out["entity_kind"] = ENTITY_COMPANY
-        out["company"] = _pop(fields, "Наименование", "ОфициальноеНаименование")
+        _take(fields, out, _COMPANY_FIELDS)
         out["address"], out["city"] = address(fields, ("ЮридическийАдрес", "Адрес"))
     else:
         out["entity_kind"] = ENTITY_PERSON
-        out["full_name"] = _pop(fields, "ПолноеНаименование", "Наименование")
-        out["last_name"] = _pop(fields, "Фамилия")
-        out["first_name"] = _pop(fields, "Имя")
-        out["middle_name"] = _pop(fields, "Отчество")
-        out["birth_date"] = _pop(fields, "ДатаРождения")
-        out["gender"] = _pop(fields, "Пол")
+        _take(fields, out, _PERSON_FIELDS)
         out["address"], out["city"] = address(fields, ("АдресРегистрации", "Адрес"))
-    out["inn"] = _pop(fields, "ИНН")
-    out["kpp"] = _pop(fields, "КПП")
-    out["ogrn"] = _pop(fields, "ОГРН", "ОГРНИП")
-    out["comment"] = _pop(fields, "Комментарий")
+    _take(fields, out, _COMMON_FIELDS)
     out["phone"], out["email"] = contacts(fields)
     out["extra"] = extra_json({k: v for k, v in fields.items() if v is not None})
     return out

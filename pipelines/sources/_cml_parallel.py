@@ -30,6 +30,7 @@ import polars as pl
 from pipelines.errors import SourceFileError
 from pipelines.sources._cml_merge import Half, Log, join
 from pipelines.sources._cml_stream import HtmlEntities, declared_encoding
+from pipelines.sources._common import paused_gc
 from pipelines.sources.base import ReadResult, SourceFile, quarantine_rows
 
 if TYPE_CHECKING:
@@ -118,10 +119,16 @@ def read_parallel(
 ) -> tuple[ReadResult, pl.DataFrame] | None:
     """Both halves read at once and joined; None when the caller should read in one pass.
 
-    ``threshold`` (default :data:`THRESHOLD_BYTES`) is the smallest file size cut in two.
+    ``threshold`` (default :data:`THRESHOLD_BYTES`) is the smallest file size cut in two. The
+    cut is near ``near``, else before ``file.helper_share`` of the file, else at FIRST_SHARE.
     """
     limit = THRESHOLD_BYTES if threshold is None else threshold
-    if file.path.stat().st_size < limit or (cut := plan(file.path, near)) is None:
+    size = file.path.stat().st_size
+    if near is None and file.helper_share is not None:
+        if file.helper_share <= 0:
+            return None
+        near = int(size * (1 - file.helper_share))
+    if size < limit or (cut := plan(file.path, near)) is None:
         return None
     from pipelines.sources.commerceml import _Reader  # commerceml imports this module
 
@@ -166,7 +173,7 @@ def read_parallel(
 def _run(reader: _Reader, path: Path, span: tuple[int, int], ends: tuple[bytes, bytes]) -> bool:
     try:
         with Chunk(path, span, *ends) as raw:
-            reader.run(ET.iterparse(HtmlEntities(cast(BinaryIO, raw)), events=("start", "end")))
+            reader.read(HtmlEntities(cast(BinaryIO, raw)))
     except (ET.ParseError, SourceFileError):
         return False
     return True
@@ -185,7 +192,7 @@ def _worker(folder: Path) -> None:
 
     file, with_events, cut = pickle.loads((folder / "job.pickle").read_bytes())
     reader = _Reader(file, with_events)
-    with (folder / "raw.pickles").open("wb", buffering=1 << 20) as raw:
+    with paused_gc(), (folder / "raw.pickles").open("wb", buffering=1 << 20) as raw:
         reader.log = Log(raw)
         if not _run(reader, file.path, (cut.split, cut.size), (cut.header, b"")):
             return

@@ -7,9 +7,13 @@ no raw field goes to ``extra`` as JSON. Events (orders, submissions, tickets) ha
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 import polars as pl
@@ -27,8 +31,28 @@ from pipelines.sources.base import (
 _STRIP = " \t\r\n\u00a0\ufeff"
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Run a file read with the cyclic garbage collector off.
+
+    A reader builds millions of small dicts, lists and elements and keeps its seen ids and rows
+    for the whole file; the collector kept walking all of them (a fifth of a large CommerceML
+    read). They hold no reference cycles, so reference counting frees them as before; the
+    collector is switched back on (if it was on) when the read ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def clean(value: Any) -> str | None:
     """A source value as a string without surrounding whitespace/NBSP; None when empty."""
+    if type(value) is str:  # the usual case first
+        return value.strip(_STRIP) or None
     if value is None:
         return None
     if isinstance(value, str):
@@ -45,9 +69,27 @@ def clean(value: Any) -> str | None:
     return text or None
 
 
-# one encoder each, reused: json.dumps builds a new encoder per call when options are given
-_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
-_ENCODE_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+def _encoder(*, sort_keys: bool) -> Callable[[Any], str]:
+    """``json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=...).encode``, same text.
+
+    The encoder's ``encode`` builds a new C encoder on every call; readers call it once or twice
+    per record, so the C encoder is made once here (the reader's values are trees, so the
+    circular-reference check is left out). Without the C module the plain encoder is used.
+    """
+    plain = json.JSONEncoder(ensure_ascii=False, sort_keys=sort_keys, default=str)
+    if c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return plain.encode
+    fast = c_make_encoder(None, str, encode_basestring, None, ": ", ", ", sort_keys, False, True)
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(fast(value, 0))
+
+    return encode
+
+
+_ENCODE = _encoder(sort_keys=False)
+_ENCODE_SORTED = _encoder(sort_keys=True)
 
 
 def dumps(value: Any) -> str:
@@ -67,28 +109,36 @@ def fallback_id(file: SourceFile, row: int) -> str:
 
 def fingerprint(value: Any) -> str:
     """A short digest of a value, to tell repeated identical rows from conflicting ones."""
-    text = _ENCODE_SORTED(value)
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    return hashlib.blake2b(_ENCODE_SORTED(value).encode(), digest_size=12).hexdigest()
 
 
 class Deduper:
-    """Remembers native ids seen in a file: the first row wins, repeats are told apart."""
+    """Remembers native ids seen in a file: the first row wins, repeats are told apart.
+
+    Most ids come once, so the first content is kept as it is and digested only when its id
+    comes again: a connector must not change a content after checking it.
+    """
 
     def __init__(self) -> None:
-        self._seen: dict[str, tuple[str, int]] = {}
+        self._rows: dict[str, int] = {}
+        self._pending: dict[str, Any] = {}  # first content of an id seen once
+        self._digests: dict[str, str] = {}
         self.repeats = 0
 
     def check(self, rid: str, content: Any, row: int) -> tuple[str, int]:
         """``("new", row)``, ``("same", first_row)`` or ``("differs", first_row)``."""
-        digest = fingerprint(content)
-        first = self._seen.get(rid)
+        first = self._rows.get(rid)
         if first is None:
-            self._seen[rid] = (digest, row)
+            self._rows[rid] = row
+            self._pending[rid] = content
             return "new", row
-        if first[0] == digest:
+        digest = self._digests.get(rid)
+        if digest is None:
+            digest = self._digests[rid] = fingerprint(self._pending.pop(rid))
+        if digest == fingerprint(content):
             self.repeats += 1
-            return "same", first[1]
-        return "differs", first[1]
+            return "same", first
+        return "differs", first
 
 
 def duplicate_item(rid: str, row: int, first_row: int, raw: Any) -> dict[str, Any]:
@@ -141,18 +191,19 @@ def event_id(file: SourceFile, prefix: str, native_id: str) -> str:
 
 def build_events(file: SourceFile, rows: list[dict[str, Any]]) -> pl.DataFrame:
     """An event frame: rows hold EVENT_SCHEMA names; ``detail`` may be a dict (dumped here)."""
-    columns: dict[str, list[Any]] = {name: [] for name in EVENT_SCHEMA}
-    for row in rows:
-        for name in EVENT_SCHEMA:
-            value = row.get(name)
-            if name == "source":
-                value = file.source
-            elif name == "source_file":
-                value = file.relpath
-            elif name == "detail" and isinstance(value, dict):
-                value = extra_json(value)
-            columns[name].append(value)
+    if not rows:
+        return pl.DataFrame(schema=EVENT_SCHEMA)
+    values = zip(*(tuple(map(row.get, EVENT_SCHEMA)) for row in rows), strict=True)
+    columns = dict(zip(EVENT_SCHEMA, values, strict=True))
+    columns["source"] = (file.source,) * len(rows)
+    columns["source_file"] = (file.relpath,) * len(rows)
+    details = columns["detail"]
+    if not set(map(type, details)) <= _NOT_DICT:
+        columns["detail"] = [extra_json(v) if isinstance(v, dict) else v for v in details]
     return pl.DataFrame(columns, schema=EVENT_SCHEMA)
+
+
+_NOT_DICT = frozenset((str, type(None)))
 
 
 def read_csv_strings(file: SourceFile, text: str) -> pl.DataFrame:

@@ -38,6 +38,9 @@ class SourceFile:
     ingested_at: datetime
     options: Mapping[str, Any] = field(default_factory=dict)
     mapping: Mapping[str, str] = field(default_factory=dict)  # source header -> raw field
+    #: Part of the file a connector may hand to a helper process (None: its own choice; 0: none,
+    #: every core is busy). Only a scheduling hint: the rows read do not depend on it.
+    helper_share: float | None = None
 
 
 @dataclass
@@ -69,15 +72,22 @@ def build_records(file: SourceFile, rows: list[dict[str, Any]]) -> pl.DataFrame:
     """
     if not rows:
         return pl.DataFrame(schema=RAW_SCHEMA)
-    rids = [str(row["source_record_id"]) for row in rows]
+    # column by column: each row's values are fetched by C-level map/zip, not a loop of .get
+    rids, sheets, positions, *fields = zip(
+        *(tuple(map(row.get, _ROW_KEYS)) for row in rows), strict=True
+    )
+    if not _only_strings(rids) or None in rids:  # a missing id fails here as it always did
+        rids = tuple(str(row["source_record_id"]) for row in rows)
     columns: dict[str, Any] = {
         "record_key": [record_key(file.source, rid) for rid in rids],
         "source_record_id": rids,
-        "source_sheet": [row.get("source_sheet") for row in rows],
-        "source_row": [row.get("source_row") for row in rows],
+        "source_sheet": sheets,
+        "source_row": positions,
     }
-    for name in RAW_FIELDS:  # column by column: one list comprehension each, not a loop of appends
-        columns[name] = [None if (v := row.get(name)) is None else str(v) for row in rows]
+    for name, column in zip(RAW_FIELDS, fields, strict=True):
+        columns[name] = (
+            column if _only_strings(column) else [None if v is None else str(v) for v in column]
+        )
     constants = {
         "source": file.source,
         "source_kind": file.kind,
@@ -90,6 +100,15 @@ def build_records(file: SourceFile, rows: list[dict[str, Any]]) -> pl.DataFrame:
     return frame.with_columns(
         pl.lit(value, RAW_SCHEMA[name]).alias(name) for name, value in constants.items()
     ).select(list(RAW_SCHEMA))
+
+
+_ROW_KEYS = ("source_record_id", "source_sheet", "source_row", *RAW_FIELDS)
+_STRING_TYPES = frozenset((str, type(None)))
+
+
+def _only_strings(values: tuple[Any, ...]) -> bool:
+    """Whether every value is a str or None (then no conversion is needed)."""
+    return set(map(type, values)) <= _STRING_TYPES
 
 
 def quarantine_rows(

@@ -1,15 +1,15 @@
 """CommerceML 2.x / 3.x connector (kind ``commerceml``): 1C "Обмен с сайтом" XML files.
 
 Counterparties appear in each ``Документ/Контрагенты`` (2.x), as ``Классификатор/Владелец`` and in
-a root ``Контрагенты`` list (3.x). Files reach gigabytes, so the XML is streamed with ``iterparse``
-and every element is dropped once handled; only one counterparty or one order lives in memory.
-Each ``Документ`` is also an ``order`` event (see :func:`events`).
+a root ``Контрагенты`` list (3.x). Files reach gigabytes, so the XML is streamed: each child of the
+root is read whole when it ends (``_cml_tree``) and dropped, a long section even while it grows;
+only one order or one counterparty lives in memory. Each ``Документ`` is also an ``order`` event.
+Elements are handed over in the order their end tags come, the order row numbers follow.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
@@ -19,8 +19,9 @@ from pipelines.sources import _cml_parallel
 from pipelines.sources._cml_map import (
     DOCUMENT_LOCAL,
     NAMES,
-    as_list,
-    map_party,
+    STRIP,
+    Repeated,
+    map_party_fields,
     map_representative,
     party_kind,
     roles,
@@ -28,20 +29,22 @@ from pipelines.sources._cml_map import (
     to_dict,
 )
 from pipelines.sources._cml_merge import DIFFERS, NEW, Log, Seen
+from pipelines.sources._cml_orders import order_event
 from pipelines.sources._cml_stream import HtmlEntities, parse_error
+from pipelines.sources._cml_tree import Readable, parse_top_level
 from pipelines.sources._common import (
     FrameBuilder,
+    clean,
     duplicate_item,
-    event_id,
-    extra_json,
     fallback_id,
     fingerprint,
+    paused_gc,
 )
-from pipelines.sources.base import ReadResult, SourceFile, quarantine_rows, record_key
+from pipelines.sources.base import ReadResult, SourceFile, quarantine_rows
 
 _ROOTS = ("КоммерческаяИнформация", "Контрагенты")
 _OWNER_PARENTS = {"Классификатор", "Каталог", "ПакетПредложений", "ИзмененияПакетаПредложений"}
-_STATUS_NAMES = ("статус заказа", "статус")
+_NOT_CONTENT = frozenset((*DOCUMENT_LOCAL, "Ид"))  # what a repeat may change: roles, its Ид
 
 
 def read(file: SourceFile) -> ReadResult:
@@ -53,14 +56,15 @@ def read_with_events(
     file: SourceFile, *, with_events: bool = True
 ) -> tuple[ReadResult, pl.DataFrame]:
     """Records and events in one pass over the file (two halves at once for large files)."""
-    if (halves := _cml_parallel.read_parallel(file, with_events)) is not None:
-        return halves
-    reader = _Reader(file, with_events)
-    try:
-        with file.path.open("rb") as raw:
-            reader.run(ET.iterparse(HtmlEntities(raw), events=("start", "end")))
-    except ET.ParseError as exc:
-        raise parse_error(file.path, file.relpath, exc) from exc
+    with paused_gc():
+        if (halves := _cml_parallel.read_parallel(file, with_events)) is not None:
+            return halves
+        reader = _Reader(file, with_events)
+        try:
+            with file.path.open("rb") as raw:
+                reader.read(HtmlEntities(raw))
+        except ET.ParseError as exc:
+            raise parse_error(file.path, file.relpath, exc) from exc
     result = ReadResult(
         records=reader.records.frame(),
         quarantine=quarantine_rows(file, reader.quarantine),
@@ -82,50 +86,92 @@ class _Reader:
         self.log: Log | None = None  # set by the parallel worker: every Ид check is logged
         self.row = 0  # every Контрагент, Владелец and Представитель element takes one
         self.counts = {"company": 0, "person": 0, "representative": 0, "document": 0}
-        self.doc_parties: list[tuple[str, list[str]]] = []
-        self.doc_items: list[Any] = []
+        self.doc_parties: list[tuple[str, list[str]]] = []  # (Ид, roles) of this Документ
+        self.doc_items: list[Any] = []  # its Товар elements as plain data
         self.local_ids = 0  # ids made from row or document numbers (position-dependent)
 
-    def run(self, parse: Iterator[tuple[str, Any]]) -> None:
-        """Hand each Контрагент, Владелец, Документ and Товар over when it ends.
+    def read(self, raw: Readable) -> None:
+        """Read the whole stream (``ET.ParseError`` where the XML breaks)."""
+        parse_top_level(raw, self)
 
-        Every element of the file passes here twice, so names used per event are local.
-        """
-        stack: list[ET.Element] = []
-        push, pop, names = stack.append, stack.pop, NAMES
-        unit: ET.Element | None = None  # the Контрагент / Владелец being read
-        doc: ET.Element | None = None
-        for event, elem in parse:
-            if event == "start":
-                if unit is None:
-                    name = names[elem.tag]
-                    if not stack:
-                        self._check_root(name)
-                    elif name == "Контрагент" or (
-                        name == "Владелец" and names[stack[-1].tag] in _OWNER_PARENTS
-                    ):
-                        unit = elem
-                    elif name == "Документ" and len(stack) == 1:
-                        doc = elem
-                push(elem)
+    def root(self, elem: ET.Element) -> None:
+        self._check_root(NAMES[elem.tag])
+
+    def finished(self, elem: ET.Element) -> None:
+        """A whole child of the root: a 3.x Контрагент, a Документ, or a section to search."""
+        name = NAMES[elem.tag]
+        if name == "Контрагент":
+            self._party(elem, in_document=False)
+        elif name != "Документ":
+            self._units_in(elem, name, len(elem), in_document=False)
+        elif self.with_events:
+            self._document(self._document_part(elem, name))
+        else:
+            self._units_in(elem, name, len(elem), in_document=True)
+            self._document(None)
+
+    def open(self, elem: ET.Element) -> None:
+        """The root's unfinished last child: units already finished in a section are read and
+        dropped, so a catalog of any size stays small (a Документ is read when it ends)."""
+        name = NAMES[elem.tag]
+        while name not in ("Контрагент", "Документ"):
+            if (done := len(elem) - 1) > 0:
+                self._units_in(elem, name, done, in_document=False)
+                del elem[:done]
+            if not len(elem):
+                return
+            last, owner = elem[-1], name in _OWNER_PARENTS
+            name = NAMES[last.tag]
+            if name == "Владелец" and owner:
+                return
+            elem = last
+
+    def _units_in(self, elem: ET.Element, name: str, count: int, *, in_document: bool) -> None:
+        """Every Контрагент (and catalog Владелец) among the first ``count`` children of
+        ``elem`` and below, in the order they end; the element's own end does nothing."""
+        owner = name in _OWNER_PARENTS
+        for child in elem[:count] if count < len(elem) else elem:
+            child_name = NAMES[child.tag]
+            if child_name == "Контрагент" or (owner and child_name == "Владелец"):
+                self._party(child, in_document=in_document)
+            elif len(child):
+                self._units_in(child, child_name, len(child), in_document=in_document)
+
+    def _document_part(self, elem: ET.Element, name: str) -> Any:
+        """``to_dict`` of a part of a Документ once its Контрагент and Товар elements, read in
+        the order they end, are taken out (a Товар becomes an item of the order)."""
+        names, strip, repeated = NAMES, STRIP, Repeated
+        attributes = elem.keys()
+        out: dict[str, Any] = {f"@{names[k]}": v for k, v in elem.items()} if attributes else {}
+        base, owner = len(out), name in _OWNER_PARENTS
+        for child in elem:
+            key = names[child.tag]
+            if key == "Контрагент" or (owner and key == "Владелец"):
+                self._party(child, in_document=True)
                 continue
-            pop()
-            if unit is not None:
-                if elem is not unit:
-                    continue  # read with its Контрагент
-                self._party(unit, in_document=doc is not None)
-                unit = None
-            elif doc is not None and elem is doc:
-                self._document(doc)
-                doc = None
-            elif doc is not None:
-                if names[elem.tag] != "Товар":
-                    continue  # document fields are read when the document ends
-                if self.with_events:
-                    self.doc_items.append(to_dict(elem))
-            if stack:
-                stack[-1].remove(elem)
-            elem.clear()
+            if len(child):
+                value: Any = self._document_part(child, key)
+            elif child.keys():
+                value = to_dict(child)
+            else:
+                value = child.text
+                if value is not None:
+                    value = value.strip(strip) or None
+            if key == "Товар":
+                self.doc_items.append(value)
+            elif key not in out:
+                out[key] = value
+            elif type(seen := out[key]) is repeated:
+                seen.append(value)
+            else:
+                out[key] = repeated([seen, value])
+        if len(out) > base:  # a child was kept
+            return out
+        if not attributes:
+            return clean(elem.text)
+        if (text_value := clean(elem.text)) is not None:
+            out["#text"] = text_value
+        return out
 
     def _check_root(self, name: str) -> None:
         if name not in _ROOTS:
@@ -159,35 +205,36 @@ class _Reader:
 
     def _party(self, elem: ET.Element, *, in_document: bool) -> None:
         """A Контрагент or Владелец; its Представители are read whether it is kept or not."""
-        row = self._next_row()
+        self.row = row = self.row + 1
         party = to_dict(elem)
-        native = text(party.get("Ид")) if isinstance(party, dict) else None
-        if native is None:
+        if type(party) is dict:
+            native = party.get("Ид")
+            if not isinstance(native, str):
+                native = None
+                self.local_ids += 1
+            rid = native or fallback_id(self.file, row)
+            if in_document:
+                self.doc_parties.append((rid, roles(party)))
+            content = {k: v for k, v in party.items() if k not in _NOT_CONTENT}
+        else:
             self.local_ids += 1
-        rid = native or fallback_id(self.file, row)
-        if in_document and isinstance(party, dict):
-            self.doc_parties.append((rid, roles(party)))
-        content = (
-            {k: v for k, v in party.items() if k not in DOCUMENT_LOCAL and k != "Ид"}
-            if (isinstance(party, dict))
-            else {}
-        )
+            rid, content = fallback_id(self.file, row), {}
         if not any(v is not None for v in content.values()):
             self._reject(rid, row, "empty_record", "Контрагент has no fields besides its Ид", party)
             return
         kind = None
         if self._check(rid, content, row, party) == NEW:
-            fields = dict(content)
-            fields.pop("Представители", None)
+            fields = {k: v for k, v in content.items() if k != "Представители"}
             for key in DOCUMENT_LOCAL:  # roles of the first occurrence are kept for reference
                 if key in party:
                     fields[key] = party[key]
-            record = map_party(fields, rid, row)
+            record = map_party_fields(fields, rid, row)
             kind = str(record["entity_kind"])
             self._kept(record, kind)
         box = content.get("Представители")
-        for rep in as_list(box.get("Представитель")) if isinstance(box, dict) else []:
-            self._representative(rep, content, (rid, kind))
+        if isinstance(box, dict) and (reps := box.get("Представитель")) is not None:
+            for rep in reps if isinstance(reps, list) else (reps,):
+                self._representative(rep, content, (rid, kind))
 
     def _representative(
         self, rep: Any, parent: dict[str, Any], link: tuple[str, str | None]
@@ -221,42 +268,16 @@ class _Reader:
             }
         )
 
-    def _document(self, elem: ET.Element) -> None:
+    def _document(self, doc: Any) -> None:
+        """A Документ read (``doc``: its fields as plain data, when events are wanted)."""
         self.counts["document"] += 1
         if self.with_events:
-            self.events.add(self._order(to_dict(elem)))
+            fields = doc if isinstance(doc, dict) else {}
+            self.local_ids += not isinstance(fields.get("Ид"), str)
+            number, items = self.counts["document"], self.doc_items
+            self.events.add(order_event(self.file, fields, self.doc_parties, items, number))
         self.doc_parties = []
         self.doc_items = []
-
-    def _order(self, doc: Any) -> dict[str, Any]:
-        fields: dict[str, Any] = dict(doc) if isinstance(doc, dict) else {}
-        native = text(fields.pop("Ид", None))
-        self.local_ids += native is None
-        buyer = _buyer(self.doc_parties)
-        status = None
-        box = fields.get("ЗначенияРеквизитов")
-        for item in as_list(box.get("ЗначениеРеквизита")) if isinstance(box, dict) else []:
-            name = (text(item.get("Наименование")) or "").lower() if isinstance(item, dict) else ""
-            if status is None and name in _STATUS_NAMES:
-                status = text(item.get("Значение"))
-        detail = {k: v for k, v in fields.items() if v is not None and k not in ("Дата", "Сумма")}
-        detail.pop("ХозОперация", None)
-        detail["Контрагенты"] = [{"source_record_id": r, "Роль": rs} for r, rs in self.doc_parties]
-        if self.doc_items:
-            detail["Товары"] = self.doc_items
-        return {
-            "event_id": event_id(
-                self.file, "order", native or f"{self.file.relpath}:{self.counts['document']}"
-            ),
-            "record_key": record_key(self.file.source, buyer) if buyer else None,
-            "event_type": "order",
-            "occurred_at": text(fields.get("Дата")),
-            "amount": text(fields.get("Сумма")),
-            "status": status,
-            "channel": None,
-            "subject": text(fields.get("ХозОперация")),
-            "detail": extra_json(detail),
-        }
 
     def notes(self) -> list[str]:
         c = self.counts
@@ -276,14 +297,3 @@ class _Reader:
         if c["company"] + c["person"] == 0:
             out.append("no Контрагент found: the file may be a catalog or offers file")
         return out
-
-
-def _buyer(parties: list[tuple[str, list[str]]]) -> str | None:
-    """The document's buyer: the party in role Покупатель, else the first non-seller."""
-    for rid, party_roles in parties:
-        if any("покупатель" in r.lower() for r in party_roles):
-            return rid
-    for rid, party_roles in parties:
-        if not any("продавец" in r.lower() for r in party_roles):
-            return rid
-    return None

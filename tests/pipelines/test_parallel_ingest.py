@@ -7,13 +7,16 @@ import logging
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
+from pipelines import ingest as ingest_module
 from pipelines import parallel
 from pipelines.batches import inbox_batches
-from pipelines.ingest import ingest, ingest_keys
+from pipelines.ingest import MAX_HELPER_SHARE, discover_files, helper_shares, ingest, ingest_keys
+from pipelines.sources.base import SourceFile
 from pipelines.workspace import Workspace
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -66,3 +69,42 @@ def test_two_workers_write_the_same_batches_and_reports(
     again = ingest(ws, now=NOW)  # second time: every file skipped, in inbox order
     assert [f.status for f in again.files] == ["skipped"] * len(keys)
     assert [f.relpath for f in again.files] == [f.relpath for f in serial.files]
+
+
+def test_helper_takes_the_excess_of_a_file_alone_in_its_worker() -> None:
+    mb = 1 << 20
+    # the 1M inbox: CommerceML 273 MB beside 181 MB of other files
+    shares = helper_shares([15 * mb, 8 * mb, 6 * mb, 273 * mb, 71 * mb, 81 * mb])
+    assert shares[3] == pytest.approx(1 - 181 / 273)
+    assert shares[:3] + shares[4:] == [0.0] * 5  # their worker has other files to read
+    assert helper_shares([400 * mb, 10 * mb]) == [MAX_HELPER_SHARE, 0.0]  # nearly alone
+    assert helper_shares([200 * mb, 190 * mb]) == [0.0, 0.0]  # balanced: no helper
+    assert helper_shares([10, 20]) == [None, None]  # one process: the connector decides
+
+
+def test_each_file_is_read_with_its_helper_share(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, float | None] = {}
+    read = ingest_module.read_file
+
+    def spy(file: SourceFile) -> Any:
+        seen[file.relpath] = file.helper_share
+        return read(file)
+
+    monkeypatch.setattr(ingest_module, "read_file", spy)
+    copy, fresh = tmp_path / "copy", tmp_path / "fresh"
+    shutil.copytree(workspace, copy)
+    shutil.copytree(workspace, fresh)
+    ws = Workspace.open(workspace)
+    relpaths = [path.relative_to(ws.inbox).as_posix() for _, path in discover_files(ws)]
+    first, *rest = relpaths
+    ingest_module._ingest_paths(workspace, relpaths, NOW, {first: 0.3})
+    assert seen == {first: 0.3, **dict.fromkeys(rest)}
+    seen.clear()
+    keys = [b.key for b in inbox_batches(Workspace.open(copy))]
+    ingest_module._ingest_keys(copy, keys, NOW, {rest[0]: 0.0})
+    assert seen == {first: None, rest[0]: 0.0, **dict.fromkeys(rest[1:])}
+    seen.clear()
+    ingest(Workspace.open(fresh), now=NOW)  # a small inbox, read here: no advice
+    assert seen == dict.fromkeys(relpaths)

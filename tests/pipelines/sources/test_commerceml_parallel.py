@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -250,3 +251,32 @@ def test_far_repeats_generator_is_deterministic(tmp_path: Path) -> None:
     assert paths[0].read_bytes() != paths[2].read_bytes()
     with pytest.raises(ValueError, match="far_repeats"):
         write_benchmark_commerceml(tmp_path / "bad.xml", 1_000, far_repeats=1.0)
+
+
+def test_helper_share_places_the_cut_and_zero_reads_in_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joins: list[int]
+) -> None:
+    path = tmp_path / "orders.xml"
+    write_orders(path, [party(f"p{n}", f"Имя{n}") for n in range(1, 21)])
+    monkeypatch.setattr(_cml_parallel, "THRESHOLD_BYTES", 0)
+    plain = source_file(path)
+    assert _cml_parallel.read_parallel(replace(plain, helper_share=0.0), True) is None
+    cuts_seen: list[int] = []
+    plan = _cml_parallel.plan
+
+    def spy(file_path: Path, near: int | None = None) -> _cml_parallel.Plan | None:
+        found = plan(file_path, near)
+        cuts_seen.append(found.split if found else -1)
+        return found
+
+    monkeypatch.setattr(_cml_parallel, "plan", spy)
+    size = path.stat().st_size
+    for share in (0.2, 0.6):
+        found = _cml_parallel.read_parallel(replace(plain, helper_share=share), True)
+        assert found is not None
+        expected, expected_events = commerceml.read_with_events(replace(plain, helper_share=0))
+        assert found[0].records.equals(expected.records)
+        assert found[1].equals(expected_events)
+    low, high = cuts_seen
+    assert size * 0.8 <= low < size * 0.9 and size * 0.4 <= high < size * 0.5
+    assert joins == [1, 1]
