@@ -23,7 +23,7 @@ from pipelines.profile.common import with_customer
 from pipelines.profile.companies import build_companies
 from pipelines.profile.consent import CHANNELS, consent_statements, resolve_consent
 from pipelines.profile.golden import golden_columns, golden_values
-from pipelines.profile.identifiers import build_identifiers, ranked_lists
+from pipelines.profile.identifiers import IDENTIFIER_TYPES, build_identifiers, ranked_lists
 from pipelines.profile.segments import segment_columns
 
 PROFILE_COLUMNS: tuple[str, ...] = (
@@ -62,8 +62,30 @@ LINEAGE: tuple[str, ...] = (
     "batch_id",
 )
 
+#: Staged columns only companies, consent and lead sources read: survivorship and identifiers
+#: (the memory peak of a build) run without them, and they are read in afterwards.
+LATE: tuple[str, ...] = (
+    "extra", "company_key", "ogrn", "kpp", "raw_consent_email", "raw_consent_sms",
+    "raw_consent_calls", "raw_unsubscribed", "raw_do_not_call",
+)  # fmt: skip
+
+#: Staged columns only survivorship and identifiers read: let go once those are built.
+GOLDEN_ONLY: tuple[str, ...] = (
+    "full_name", "last_name", "first_name", "middle_name", "gender", "raw_gender", "birth_date",
+    "phones", "phone_types", "raw_phone", "emails", "raw_email", "raw_inn", "raw_address",
+)  # fmt: skip
+
+#: What the profile assembly still reads of the records (``_record_summary``, lead sources).
+SUMMARY: tuple[str, ...] = ("customer_id", "source", "record_at", "entity_kind", "extra")
+
 #: Receives each finished table (name, frame) so the caller can write it out and let it go.
 Sink = Callable[[str, pl.DataFrame], None]
+
+#: The connectors' events, or a function that reads them: then they are read only when the
+#: other builders are done with the records (they are not in memory beside survivorship).
+Events = pl.DataFrame | None | Callable[[], pl.DataFrame | None]
+
+_ROW = "_staged_row"
 
 #: The tables ``build_profile_tables`` makes, in the order it returns them.
 PROFILE_TABLES: tuple[str, ...] = (
@@ -172,10 +194,24 @@ def record_links(
     )
 
 
+def _with_late_columns(frame: pl.DataFrame, staged: pl.LazyFrame, late: list[str]) -> pl.DataFrame:
+    """``frame`` without the survivorship-only columns, with the ``LATE`` ones read in.
+
+    ``staged`` carries the row number ``_ROW``; the late columns are read in file order and
+    taken by it (a gather, not a join on record keys).
+    """
+    kept = frame.drop(_ROW, *[c for c in GOLDEN_ONLY if c in frame.columns])
+    if not late:
+        return kept
+    rows = frame.get_column(_ROW)
+    added = staged.select(late).collect().select(pl.all().gather(rows))
+    return pl.concat([kept, added], how="horizontal")
+
+
 def build_profile_tables(
     staged: pl.DataFrame | pl.LazyFrame,
     links: pl.DataFrame,
-    raw_events: pl.DataFrame | None,
+    raw_events: Events,
     config: ProfileConfig,
     today: date,
     sink: Sink | None = None,
@@ -183,7 +219,9 @@ def build_profile_tables(
     """Every profile-side published table, keyed by table name.
 
     With ``sink``, each table goes to it as soon as it is final and is not kept (nor returned):
-    only the record frame and the per-customer parts of the profile stay in memory.
+    only the record frame and the per-customer parts of the profile stay in memory. The
+    record frame narrows as the builders finish with its columns (``LATE``, ``GOLDEN_ONLY``,
+    ``SUMMARY``), and the events are built last, so no two big parts peak together.
     """
     kept: dict[str, pl.DataFrame] = {}
 
@@ -193,16 +231,19 @@ def build_profile_tables(
         else:
             sink(name, table)
 
-    frame = with_customer(staged, links)
-    events = build_events(raw_events, links)
+    lazy = staged.lazy().with_row_index(_ROW)
+    late = [c for c in LATE if c in lazy.collect_schema()]
+    frame = with_customer(lazy.drop(late), links).drop("observed_at", "ingested_at", strict=False)
     golden = golden_values(frame, config)
-    identifiers = build_identifiers(frame, golden)
-    lists = ranked_lists(identifiers)
-    done("identifiers", identifiers)
-    del identifiers
     golden_wide = golden_columns(golden, frame)
+    chosen = golden.filter(pl.col("attribute").is_in(IDENTIFIER_TYPES))
     done("golden_values", golden)
     del golden
+    identifiers = build_identifiers(frame, chosen)
+    lists = ranked_lists(identifiers)
+    done("identifiers", identifiers)
+    del identifiers, chosen
+    frame = _with_late_columns(frame, lazy, late)
     companies, customer_companies = build_companies(frame)
     done("companies", companies)
     del companies
@@ -210,6 +251,9 @@ def build_profile_tables(
     consent = resolve_consent(consents)
     done("consents", consents)
     del consents
+    frame = frame.select([c for c in SUMMARY if c in frame.columns])
+    events = build_events(raw_events() if callable(raw_events) else raw_events, links)
+    del raw_events
     profiles = _assemble(
         frame, golden_wide, lists, events, consent, customer_companies, config, today
     )

@@ -212,15 +212,18 @@ def golden_values(frame: pl.DataFrame, config: ProfileConfig) -> pl.DataFrame:
 
     The ten rankings sort and group by customer: they do it on the customer's position in the
     sorted list of IDs (same order, ~12% less CPU than the strings), mapped back at the end.
+    A customer has one row per attribute, so the parts, concatenated in attribute order, need
+    only a stable sort by that number to be in (customer, attribute) order.
     """
     ids = frame.get_column("customer_id").unique().sort()
     coded = frame.with_columns(pl.col("customer_id").rank("dense").cast(pl.UInt32) - 1)
     schema = {**GOLDEN_SCHEMA, "customer_id": pl.UInt32()}
-    parts = [choose(candidates(coded, a), config, a) for a in ATTRIBUTES]
+    names = sorted(ATTRIBUTES)
+    parts = [choose(candidates(coded, a), config, a) for a in names]
     del coded
     golden = pl.concat(
         [p.cast(schema) for p in pl.collect_all(parts)]  # type: ignore[arg-type]
-    ).sort("customer_id", "attribute")
+    ).sort("customer_id", maintain_order=True)
     return golden.with_columns(customer_id=ids.gather(golden.get_column("customer_id")))
 
 

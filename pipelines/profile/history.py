@@ -25,24 +25,38 @@ VERSION_COLUMNS: dict[str, str] = {
 }
 
 
-_CHUNKS = 8
+#: Rows are JSON-encoded and hashed in this many slices, ``_AT_ONCE`` at a time: the JSON
+#: text of every profile (about twice the profiles' size) is never in memory whole.
+_CHUNKS = 16
+_AT_ONCE = 2
 
 
-def history_snapshot(profiles: pl.DataFrame) -> pl.DataFrame:
-    """The profiles with ``content_hash``: an MD5 of the row as JSON (stable across runs).
+def content_hashes(profiles: pl.DataFrame) -> pl.Series:
+    """``content_hash`` of each profile row: an MD5 of the row as JSON (stable across runs).
 
     DuckDB's ``md5`` hashes the UTF-8 text exactly like ``hashlib.md5``, on every core.
     """
     size = max(1, -(-profiles.height // _CHUNKS))
-    encode = [
-        profiles.lazy().slice(start, size).select(row=pl.struct(pl.all()).struct.json_encode())
-        for start in range(0, max(profiles.height, 1), size)
-    ]  # JSON encoding runs on one core per query: chunks use them all
-    content = pl.concat(pl.collect_all(encode))
+    starts = list(range(0, max(profiles.height, 1), size))
+    hashes: list[pl.DataFrame] = []
     with duckdb.connect() as con:
-        con.register("content", content.to_arrow())
-        hashes = con.sql("SELECT md5(row) AS content_hash FROM content").pl()
-    return profiles.with_columns(hashes.get_column("content_hash"))
+        for first in range(0, len(starts), _AT_ONCE):
+            encode = [
+                profiles.lazy()
+                .slice(start, size)
+                .select(row=pl.struct(pl.all()).struct.json_encode())
+                for start in starts[first : first + _AT_ONCE]
+            ]  # JSON encoding runs on one core per query: slices use them all
+            for content in pl.collect_all(encode):
+                con.register("content", content.to_arrow())
+                hashes.append(con.sql("SELECT md5(row) AS content_hash FROM content").pl())
+                con.unregister("content")
+    return pl.concat(hashes).get_column("content_hash")
+
+
+def history_snapshot(profiles: pl.DataFrame) -> pl.DataFrame:
+    """The profiles with ``content_hash`` (see ``content_hashes``)."""
+    return profiles.with_columns(content_hashes(profiles))
 
 
 def _q(name: str) -> str:
