@@ -7,6 +7,7 @@ its time and memory; they carry names and numbers only, never personal data.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import resource
 import threading
@@ -34,6 +35,40 @@ def current_rss_mb() -> float:
     return int(found.group(1)) / 1024
 
 
+def _rss_of(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB (0 when it is gone or not readable)."""
+    try:
+        found = _RSS.search(Path(f"/proc/{pid}/status").read_text())
+    except OSError:
+        return 0.0
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    """Live child processes of ``pid``, their children and so on (Linux ``/proc``)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        try:
+            tasks = list(Path(f"/proc/{todo.pop()}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def tree_rss_mb() -> float:
+    """Resident memory of this process and every live descendant together, in MB: what the
+    machine holds for a run while worker processes overlap the run's own process."""
+    return current_rss_mb() + sum(_rss_of(pid) for pid in _descendants(os.getpid()))
+
+
 def _children_peak_mb() -> float:
     """Peak RSS of the largest finished child process so far (ingest workers), in MB."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -47,6 +82,7 @@ class StageMeasure:
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
     workers_peak_rss_mb: float = 0.0  # the largest worker process that ended in the block
+    total_peak_rss_mb: float = 0.0  # this process and its live workers together, at most
 
 
 class _Sampler(threading.Thread):
@@ -55,11 +91,13 @@ class _Sampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(name="svod-rss-sampler", daemon=True)
         self.peak = current_rss_mb()
+        self.total = tree_rss_mb()
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(SAMPLE_SECONDS):
             self.peak = max(self.peak, current_rss_mb())
+            self.total = max(self.total, tree_rss_mb())
 
 
 @contextmanager
@@ -79,6 +117,7 @@ def measured(stage: str) -> Iterator[StageMeasure]:
         sampler.join()
         result.seconds = round(time.perf_counter() - started, 2)
         result.peak_rss_mb = round(max(sampler.peak, current_rss_mb()), 1)
+        result.total_peak_rss_mb = round(max(sampler.total, result.peak_rss_mb), 1)
         if _children_peak_mb() > children:
             result.workers_peak_rss_mb = round(_children_peak_mb(), 1)
         log.info(
@@ -89,5 +128,6 @@ def measured(stage: str) -> Iterator[StageMeasure]:
                 "peak_rss_mb": result.peak_rss_mb,
                 "rss_mb": round(current_rss_mb(), 1),
                 "workers_peak_rss_mb": result.workers_peak_rss_mb,
+                "total_peak_rss_mb": result.total_peak_rss_mb,
             },
         )

@@ -36,7 +36,7 @@ from pipelines.ingest import (
     ingest,
     ingest_keys,
 )
-from pipelines.publication import Publication, prune_after_publish
+from pipelines.publication import DUCKDB_ROW_GROUP, Publication, prune_after_publish
 from pipelines.publishbuild import build_published_files
 from pipelines.resolution import resolve_workspace, write_outputs
 from pipelines.stagecache import stage_batches
@@ -197,9 +197,9 @@ def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
     if resolution.model is not None:
         (out / "model.json").write_text(resolution.model.to_json(), encoding="utf-8")
     (out / "settings.json").write_text(settings.to_json(), encoding="utf-8")
-    assignment.links.write_parquet(out / "links.parquet")
-    assignment.registry.write_parquet(out / "registry.parquet")
-    assignment.changes.write_parquet(out / "changes.parquet")
+    assignment.links.write_parquet(out / "links.parquet", row_group_size=DUCKDB_ROW_GROUP)
+    assignment.registry.write_parquet(out / "registry.parquet", row_group_size=DUCKDB_ROW_GROUP)
+    assignment.changes.write_parquet(out / "changes.parquet", row_group_size=DUCKDB_ROW_GROUP)
     by_change = dict(assignment.changes.get_column("change").value_counts().iter_rows())
     return {
         "records": assignment.links.height,

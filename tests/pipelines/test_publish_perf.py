@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from pipelines import publication
 from pipelines.errors import PublishError
 from pipelines.profile.history import history_snapshot
 from pipelines.publication import publish
-from pipelines.stagelog import current_rss_mb, measured
+from pipelines.stagelog import current_rss_mb, measured, tree_rss_mb
 from pipelines.warehouse import RUNS_COLUMNS
 
 
@@ -68,6 +71,25 @@ def test_measured_logs_seconds_and_peak_memory(caplog: pytest.LogCaptureFixture)
     assert m.peak_rss_mb >= before + 96 and finished.__dict__["peak_rss_mb"] == m.peak_rss_mb
     assert m.seconds >= 0
     del block
+
+
+def test_the_total_peak_counts_a_live_worker_process() -> None:
+    # a child holding ~200 MB while the block runs: the stage's total peak includes it, the
+    # run process's own peak does not
+    hold = (
+        "b = bytearray(200 << 20); b[::4096] = b'x' * len(b[::4096]); print(1, flush=True); input()"
+    )
+    with measured("stage") as m:
+        child = subprocess.Popen(
+            [sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert child.stdout is not None and child.stdout.readline().strip() == "1"
+            assert tree_rss_mb() >= current_rss_mb() + 190
+            time.sleep(0.2)  # the sampler's turn
+        finally:
+            child.communicate("\n")
+    assert m.total_peak_rss_mb >= m.peak_rss_mb + 190
 
 
 def test_profiles_from_the_narrow_read_equal_profiles_from_every_column(published: Path) -> None:
