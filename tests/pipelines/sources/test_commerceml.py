@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import tracemalloc
-from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -16,22 +15,10 @@ from pipelines.schema import RAW_SCHEMA
 from pipelines.sources import commerceml
 from pipelines.sources._cml_stream import HtmlEntities
 from pipelines.sources._common import EVENT_SCHEMA
-from pipelines.sources.base import SourceFile
+from tests.pipelines.sources.cml_files import source_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "commerceml"
 ROMASHKA = "a3f0c2d4-0b1e-11ef-8f3a-00155d01a0b7"
-
-
-def source_file(path: Path) -> SourceFile:
-    return SourceFile(
-        path=path,
-        relpath=f"inbox/{path.name}",
-        source="shop",
-        kind="commerceml",
-        sha256="0" * 64,
-        batch_id="b1",
-        ingested_at=datetime(2026, 11, 25, tzinfo=UTC),
-    )
 
 
 def by_id(frame: pl.DataFrame) -> dict[str, dict[str, object]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +14,9 @@ from pipelines.errors import SourceFileError
 from pipelines.sample import write_benchmark_commerceml
 from pipelines.sources import _cml_merge, _cml_parallel, commerceml
 from pipelines.sources.base import ReadResult, SourceFile
+from tests.pipelines.sources.cml_files import source_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "commerceml"
-
-
-def source_file(path: Path) -> SourceFile:
-    return SourceFile(
-        path=path,
-        relpath=f"inbox/{path.name}",
-        source="shop",
-        kind="commerceml",
-        sha256="0" * 64,
-        batch_id="b1",
-        ingested_at=datetime(2026, 11, 25, tzinfo=UTC),
-    )
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from pipelines.sources import _cml_tree, commerceml
 from pipelines.sources._cml_map import NAMES, to_dict
 from pipelines.sources._cml_stream import HtmlEntities, parse_error
 from pipelines.sources.base import SourceFile, quarantine_rows
+from tests.pipelines.sources.cml_files import source_file
 from tests.pipelines.sources.cml_random import commerceml as random_commerceml
 
 _OWNER_PARENTS = {"Классификатор", "Каталог", "ПакетПредложений", "ИзмененияПакетаПредложений"}
@@ -61,18 +61,6 @@ class EventReader(commerceml._Reader):
             if stack:
                 stack[-1].remove(elem)
             elem.clear()
-
-
-def source_file(path: Path) -> SourceFile:
-    return SourceFile(
-        path=path,
-        relpath=f"inbox/{path.name}",
-        source="shop",
-        kind="commerceml",
-        sha256="0" * 64,
-        batch_id="b1",
-        ingested_at=datetime(2026, 11, 25, tzinfo=UTC),
-    )
 
 
 def read_by_events(file: SourceFile, with_events: bool) -> Any:
