@@ -103,10 +103,12 @@ def consent_statements(frame: pl.DataFrame) -> pl.DataFrame:
         ]
     )
     return (
-        said.join(effects, on=["field", "answer"])
+        said.join(effects, on=["field", "answer"], maintain_order="left")
         .select(list(STATEMENT_SCHEMA))
-        .unique(["record_key", "channel", "status", "field"])
-        .sort("customer_id", "channel", "record_at", "record_key")
+        # a field stated twice (a raw column and the extra JSON): the first one, every run
+        .unique(["record_key", "channel", "status", "field"], keep="first", maintain_order=True)
+        # every key of a row: one record's statements on a channel come in one order each run
+        .sort("customer_id", "channel", "record_at", "record_key", "status", "field")
     )
 
 

@@ -81,3 +81,19 @@ def test_consent_is_read_from_extra_json_too() -> None:
         ("do_not_call", "true"),
         ("consent_email", "Да"),
     ]
+
+
+def test_a_field_stated_twice_keeps_the_column_and_rows_come_in_one_order() -> None:
+    # consent_email both as a raw column ("да") and inside extra JSON ("1"): the column's
+    # statement is kept, every run; one record's statements on a channel are in a fixed order
+    rows = [
+        {"key": "1", "customer": "C1", "full_name": "Иванов Иван", "consent_email": "да",
+         "unsubscribed": "да", "extra": '{"consent_email": "1"}'},
+    ]  # fmt: skip
+    for _ in range(5):
+        said = build(rows)["consents"]
+        assert said.select("channel", "status", "field", "raw_value").rows() == [
+            ("email", "opt_in", "consent_email", "да"),
+            ("email", "opt_out", "unsubscribed", "да"),
+            ("sms", "opt_out", "unsubscribed", "да"),
+        ]
