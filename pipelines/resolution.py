@@ -26,7 +26,8 @@ from identity.features import STAGED_INPUTS
 from identity.incremental import StateMismatchError, resolve_batch
 from identity.overrides import Overrides
 from identity.settings import EngineSettings
-from identity.store import ROW_GROUP, State, load_state, save_batch, save_full
+from identity.store import State, load_state, save_batch, save_full
+from pipelines.publication import DUCKDB_ROW_GROUP
 from pipelines.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def write_outputs(done: Resolved, out: Path) -> None:
         if saved is not None and saved.is_file():
             shutil.copyfile(saved, out / f"{name}.parquet")
         else:
-            frame.write_parquet(out / f"{name}.parquet", row_group_size=ROW_GROUP)
+            frame.write_parquet(out / f"{name}.parquet", row_group_size=DUCKDB_ROW_GROUP)
 
 
 def state_dir(ws: Workspace) -> Path:

@@ -63,10 +63,15 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _workers_rss_mb() -> float:
+    """Resident memory of this process's live descendants together, in MB."""
+    return sum(_rss_of(pid) for pid in _descendants(os.getpid()))
+
+
 def tree_rss_mb() -> float:
     """Resident memory of this process and every live descendant together, in MB: what the
     machine holds for a run while worker processes overlap the run's own process."""
-    return current_rss_mb() + sum(_rss_of(pid) for pid in _descendants(os.getpid()))
+    return current_rss_mb() + _workers_rss_mb()
 
 
 def _children_peak_mb() -> float:
@@ -96,8 +101,9 @@ class _Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.wait(SAMPLE_SECONDS):
-            self.peak = max(self.peak, current_rss_mb())
-            self.total = max(self.total, tree_rss_mb())
+            own = current_rss_mb()
+            self.peak = max(self.peak, own)
+            self.total = max(self.total, own + _workers_rss_mb())
 
 
 @contextmanager

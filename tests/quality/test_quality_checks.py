@@ -14,6 +14,7 @@ from polars.testing import assert_frame_equal
 from pipelines import quality_checks as qc
 from pipelines.ingest import ingest
 from pipelines.workspace import Workspace
+from quality.expectations import SuiteRun
 from quality.report import REPORT_FIELDS, VALID_WHEN, field_metrics, identity_metrics
 
 
@@ -29,13 +30,21 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_raw_checks_reuse_the_result_for_the_same_batches(
+@pytest.fixture
+def checked(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[Workspace, list[str], SuiteRun]:
+    """The sample ingested and its raw layer checked once: (workspace, validations, result)."""
     ws = Workspace.open(workspace)
     ingest(ws)
     calls = _counting(monkeypatch)
-    first = qc.check_raw(ws, "run-1")
+    return ws, calls, qc.check_raw(ws, "run-1")
+
+
+def test_raw_checks_reuse_the_result_for_the_same_batches(
+    checked: tuple[Workspace, list[str], SuiteRun],
+) -> None:
+    ws, calls, first = checked
     assert calls == ["raw"] and first.results and all(r.passed for r in first.results)
     again = qc.check_raw(ws, "run-2")
     assert calls == ["raw"]  # nothing validated: same batches, same suite
@@ -51,12 +60,9 @@ def test_raw_checks_reuse_the_result_for_the_same_batches(
 
 
 def test_a_damaged_raw_cache_is_checked_again(
-    workspace: Path, monkeypatch: pytest.MonkeyPatch
+    checked: tuple[Workspace, list[str], SuiteRun],
 ) -> None:
-    ws = Workspace.open(workspace)
-    ingest(ws)
-    calls = _counting(monkeypatch)
-    first = qc.check_raw(ws, "run-1")
+    ws, calls, first = checked
     (ws.lake / "reports" / qc.RAW_CACHE_FILE).write_text("{not json", encoding="utf-8")
     assert qc.check_raw(ws, "run-2").results == first.results and calls == ["raw", "raw"]
 
