@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from identity.arrays import union_ints
 from identity.prepared import Prepared, pair_frame, prepare
 
 CHUNK = 500_000
@@ -213,7 +214,7 @@ def compare(
     rid_l = pairs.get_column("rid_l").cast(pl.Int64).to_numpy()
     rid_r = pairs.get_column("rid_r").cast(pl.Int64).to_numpy()
     if prepared is None:
-        ends = np.union1d(rid_l, rid_r)
+        ends = union_ints(rid_l, rid_r)
         if len(ends) < features.height:  # only the records compared
             rid_l, rid_r = np.searchsorted(ends, rid_l), np.searchsorted(ends, rid_r)
             features = features.select(pl.all().gather(ends))

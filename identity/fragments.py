@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from identity.arrays import union_ints
 from identity.clustering import Attributes, ClusterState
 from identity.comparison import compare
 from identity.model import Model, score
@@ -43,7 +44,7 @@ def _cross_pairs(label: np.ndarray, cand: pl.DataFrame) -> pl.DataFrame:
 
 def _members(label: np.ndarray, cand: pl.DataFrame) -> dict[int, list[int]]:
     """Records of every cluster named in ``cand``."""
-    wanted = np.union1d(cand["a"].to_numpy(), cand["b"].to_numpy())
+    wanted = union_ints(cand["a"].to_numpy(), cand["b"].to_numpy())
     rids = np.flatnonzero(np.isin(label, wanted))
     out: dict[int, list[int]] = {}
     for rid, c in zip(rids.tolist(), label[rids].tolist(), strict=True):

@@ -28,6 +28,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from identity.arrays import difference_ints, union_ints
 from identity.batch_guards import batch_identifier_guards, batch_skipped_keys
 from identity.blocking import active_rules, block_keys_sql, keys_copy_sql
 from identity.comparison import compare
@@ -173,11 +174,11 @@ def resolve_batch(
         execute(con, "batch_ids", static_sql("batch_ids"))
         execute(con, "batch_touched", static_sql("batch_touched"))
         crossed = query(con, "batch_crossed", static_sql("batch_crossed"))["rid"]
-        dirty = np.union1d(new["rid"].to_numpy(), moved.to_numpy())
+        dirty = union_ints(new["rid"].to_numpy(), moved.to_numpy())
         # the holders of a key pushed over its cap lose the pairs through it, and nothing else:
         # no score changes. Their components are rebuilt (all holders are in them, so every
         # pair that lost the key is too); their pairs to records outside are not compared.
-        crossed_only = np.setdiff1d(crossed.to_numpy(), dirty)
+        crossed_only = difference_ints(crossed.to_numpy(), dirty)
         touching = _pairs(con, dirty, within=False)
         fresh = query(con, "batch_skipped", static_sql("batch_skipped"))
         ends_of = pl.concat([touching["rid_l"], touching["rid_r"]]).unique()

@@ -16,6 +16,8 @@ import numpy as np
 import polars as pl
 from rapidfuzz import process
 
+from identity.arrays import unique_ints
+
 MISSING = -1  # the code of a missing value in numpy code arrays
 Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -78,7 +80,7 @@ class Memo:
     ) -> np.ndarray:
         """``score(left[a], right[b])``, computing only the pairs not met before."""
         cell = a.astype(np.int64) * self.width + b
-        new = np.unique(cell[~self.done[cell]])
+        new = unique_ints(cell[~self.done[cell]])
         if len(new):
             self.grid[new] = score(left[new // self.width], right[new % self.width])
             self.done[new] = True
