@@ -26,6 +26,7 @@ from identity.fragments import join_fragments
 from identity.guards import identifier_guards
 from identity.model import Model, tf_tables
 from identity.overrides import Overrides
+from identity.prepared import Prepared
 from identity.scoring import conflict_attributes, dob_reliable, estimate_model, score_pairs
 from identity.settings import EngineSettings
 
@@ -53,6 +54,8 @@ class Resolution:
     #: what an incremental run starts from: record features (rid = row) and candidate links
     features: pl.DataFrame | None = None
     edges: pl.DataFrame | None = None  # rid_l, rid_r of every link decided (linked/rejected)
+    #: per rid, the smallest rid connected to it by ``edges`` (made from them when not given)
+    components: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -175,11 +178,13 @@ def cluster_and_explain(
     *,
     dob_guard: bool,
     tf: dict[str, pl.DataFrame] | None = None,
+    prepared: Prepared | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Cluster the scored pairs of ``records`` (steward overrides win); return the evidence of
     every decision, the record → cluster assignments and the candidate links (rid pairs,
     linked or rejected). Shared by full and incremental runs; ``shown`` is
-    :func:`identity.evidence.evidence_rows` of ``scored``."""
+    :func:`identity.evidence.evidence_rows` of ``scored``; ``prepared``: ``records`` prepared
+    for comparison, when the caller has them (fragment merges compare more pairs)."""
     keys = records.get_column("record_key")
     must, cannot = override_pairs(overrides, keys)
     attrs = conflict_attributes(records, settings, dob_guard=dob_guard)
@@ -194,7 +199,17 @@ def cluster_and_explain(
     )
     if model is not None and scored.height:
         label, decisions = join_fragments(
-            records, label, decisions, scored, model, tf, settings, attrs, cannot, dob_guard
+            records,
+            label,
+            decisions,
+            scored,
+            model,
+            tf,
+            settings,
+            attrs,
+            cannot,
+            dob_guard,
+            prepared,
         )
     evidence = link_evidence(shown, decisions, keys, settings, model)
     # what an incremental run must rebuild together: decided links, and the pairs that may

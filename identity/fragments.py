@@ -19,6 +19,7 @@ from identity.arrays import union_ints
 from identity.clustering import Attributes, ClusterState
 from identity.comparison import compare
 from identity.model import Model, score
+from identity.prepared import Prepared
 from identity.scoring import conflict_reason
 from identity.settings import EngineSettings
 
@@ -73,9 +74,12 @@ def merge_fragments(
     threshold: float,
     dob_conflict_years: int,
     conflict: pl.Expr,
+    prepared: Prepared | None = None,
 ) -> tuple[np.ndarray, list[tuple[int, int, float, int]]]:
     """New labels (smallest rid per cluster) and the merges made: (rid_l, rid_r of the best
-    cross pair, mean probability, cross pairs). ``conflict`` flags a pair that forbids a merge."""
+    cross pair, mean probability, cross pairs). ``conflict`` flags a pair that forbids a merge;
+    ``prepared`` is ``records`` prepared for comparison, if the caller has it (else each round
+    prepares the records of its cross pairs)."""
     label = label.copy()
     merges: list[tuple[int, int, float, int]] = []
     seeds = scored.filter(pl.col("probability") >= threshold).select("rid_l", "rid_r")
@@ -96,7 +100,11 @@ def merge_fragments(
             break
         cross = _cross_pairs(label, cand)
         levels = compare(
-            records, cross.select("rid_l", "rid_r"), dob_conflict_years=dob_conflict_years, tf=tf
+            records,
+            cross.select("rid_l", "rid_r"),
+            dob_conflict_years=dob_conflict_years,
+            tf=tf,
+            prepared=prepared,
         )
         total = score(levels, model)[1]
         cross = cross.with_columns(
@@ -146,6 +154,7 @@ def join_fragments(
     attrs: Attributes,
     cannot: set[tuple[int, int]],
     dob_guard: bool,
+    prepared: Prepared | None = None,
 ) -> tuple[np.ndarray, pl.DataFrame]:
     """Clusters merged on the evidence of all their cross pairs (:func:`merge_fragments`); each
     merge is recorded as a link of its best cross pair, with the mean and the pair count."""
@@ -163,6 +172,7 @@ def join_fragments(
         threshold=settings.fragment_threshold,
         dob_conflict_years=settings.dob_conflict_years,
         conflict=conflict_reason(dob_guard),
+        prepared=prepared,
     )
     if not merges:
         return label, decisions

@@ -25,22 +25,21 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from identity.arrays import difference_ints, union_ints
 from identity.batch_guards import batch_identifier_guards, batch_skipped_keys
 from identity.blocking import active_rules, block_keys_sql, keys_copy_sql
-from identity.comparison import compare
+from identity.comparison import compare, prepare_records
 from identity.engine import Resolution, cluster_and_explain, duckdb_connect, override_pairs
 from identity.evidence import evidence_rows, link_evidence
 from identity.features import record_features
 from identity.guards import strong_identifiers
 from identity.overrides import Overrides
+from identity.prepared import Prepared
 from identity.scoring import dob_reliable, score_pairs
 from identity.settings import EngineSettings
 from identity.sqlexec import execute, query, static_sql
-from identity.store import State, pending_keys
+from identity.store import State, component_labels, pending_keys
 
 log = logging.getLogger(__name__)
 
@@ -101,19 +100,22 @@ def _within_levels(
     dirty: np.ndarray,
     settings: EngineSettings,
     tf: dict[str, pl.DataFrame],
+    prepared: Prepared,
 ) -> pl.DataFrame:
     """Levels of the pairs inside the rebuilt area: those touching a dirty record were compared
-    already (``known``, by stored rids), only the others are compared here."""
+    already (``known``, by stored rids), only the others are compared here (``prepared`` is
+    ``part`` made ready for comparison)."""
     gid, mask = part["gid"], pl.Series(dirty)
     rows = pairs.with_row_index("i").with_columns(
         gl=gid.gather(pairs["rid_l"]), gr=gid.gather(pairs["rid_r"])
     )
     touch = (mask.gather(rows["gl"]) | mask.gather(rows["gr"])).fill_null(False)
     todo = rows.filter(~touch)
+    years = settings.dob_conflict_years
     if not todo.height or not known.height:
-        return compare(part, pairs, dob_conflict_years=settings.dob_conflict_years, tf=tf)
+        return compare(part, pairs, dob_conflict_years=years, tf=tf, prepared=prepared)
     fresh = compare(
-        part, todo.select(pairs.columns), dob_conflict_years=settings.dob_conflict_years, tf=tf
+        part, todo.select(pairs.columns), dob_conflict_years=years, tf=tf, prepared=prepared
     )
     reused = (
         rows.filter(touch)
@@ -133,14 +135,6 @@ def _merged(kept: pl.DataFrame, added: pl.DataFrame, by: list[str]) -> pl.DataFr
     first = pl.col(by[0]).is_in(added.get_column(by[0]).unique().implode())
     small = pl.concat([kept.filter(first), added]).sort(by)
     return kept.filter(~first).merge_sorted(small, key=by[0])
-
-
-def _components(edges: pl.DataFrame, n: int) -> np.ndarray:
-    graph = coo_matrix(
-        (np.ones(edges.height), (edges["rid_l"].to_numpy(), edges["rid_r"].to_numpy())),
-        shape=(n, n),
-    )
-    return np.asarray(connected_components(graph, directed=False)[1])
 
 
 def resolve_batch(
@@ -199,8 +193,9 @@ def resolve_batch(
                 crossed_only,
             ]
         ).astype(np.int64)
-        comp = _components(state.edges, feats.height)
-        hit = np.zeros(int(comp.max()) + 1, dtype=bool)
+        # a new record is its own component until the batch links it
+        comp = np.concatenate([state.components, np.arange(n_old, feats.height, dtype=np.uint32)])
+        hit = np.zeros(feats.height, dtype=bool)
         hit[comp[ends]] = True  # the components to rebuild (ends are in theirs)
         in_area_all = hit[comp]
         area = np.flatnonzero(in_area_all)
@@ -214,13 +209,23 @@ def resolve_batch(
     )
     dirty_mask = np.zeros(feats.height, dtype=bool)
     dirty_mask[dirty] = True
-    rlevels = _within_levels(rebuilt_part, rebuilt_pairs, known, dirty_mask, settings, tf)
+    # the area's records are prepared once, for its pairs and for the fragment merges
+    prepared = prepare_records(rebuilt_part, tf)
+    rlevels = _within_levels(rebuilt_part, rebuilt_pairs, known, dirty_mask, settings, tf, prepared)
     rscored = score_pairs(rebuilt_pairs, rlevels, model, dob_guard=dob_guard)
     rshown = evidence_rows(
         rscored, rlevels, settings, override_pairs(overrides, rebuilt_part["record_key"])[0]
     )
     evidence, rebuilt, redges = cluster_and_explain(
-        rebuilt_part, rscored, rshown, model, settings, overrides, dob_guard=dob_guard, tf=tf
+        rebuilt_part,
+        rscored,
+        rshown,
+        model,
+        settings,
+        overrides,
+        dob_guard=dob_guard,
+        tf=tf,
+        prepared=prepared,
     )
     # near misses from dirty records to records left untouched are evidence too
     in_area = pl.Series(in_area_all[gid.to_numpy()])
@@ -244,6 +249,9 @@ def resolve_batch(
             redges.select(rid_l=rgid.gather(redges["rid_l"]), rid_r=rgid.gather(redges["rid_r"])),
         ]
     )
+    comp[area] = component_labels(redges, rgid.to_numpy())[
+        np.argsort(rgid.to_numpy())
+    ]  # rebuilt_part is in key order, ``area`` in rid order
     guards = pl.concat([ids, batch_skipped_keys(state, fresh, new_keys)])
     result = Resolution(
         assignments=_merged(
@@ -267,6 +275,7 @@ def resolve_batch(
         tf=tf,
         features=feats,
         edges=edges,
+        components=comp,
     )
     log.info(
         "resolved a batch incrementally",

@@ -16,7 +16,10 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from identity.blocking import key_ids_path
 from identity.comparison import COMPARISONS
@@ -25,7 +28,7 @@ from identity.model import Model
 from identity.settings import EngineSettings
 
 #: bump when the meaning of a stored file changes: older states then trigger a full run
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class State:
     root: Path
     features: pl.DataFrame  # record features without the guard-derived columns, rid = row
     edges: pl.DataFrame  # rid_l, rid_r: candidate links (linked or rejected)
+    components: np.ndarray  # per rid, the smallest rid connected to it by ``edges``
     guards: pl.DataFrame  # identity_guards, blocking rows included
     assignments: pl.DataFrame  # record_key, cluster_key, match_rule
     evidence: pl.DataFrame  # link_evidence
@@ -51,6 +55,20 @@ class State:
     def ids_glob(self) -> str:
         """The key number parts, for DuckDB's ``read_parquet``."""
         return str(self.root / "key_ids" / "*.parquet")
+
+
+def component_labels(edges: pl.DataFrame, ids: np.ndarray) -> np.ndarray:
+    """Per record, the smallest of ``ids`` connected to it by ``edges`` (rows = positions in
+    ``ids``). Such labels stay right for every component a batch does not touch, so a batch
+    relabels only the ones it rebuilds instead of the whole graph."""
+    n = len(ids)
+    ends = (edges["rid_l"].to_numpy(), edges["rid_r"].to_numpy())
+    graph = coo_matrix((np.ones(edges.height, dtype=np.float32), ends), shape=(n, n))
+    count, label = connected_components(graph, directed=False)
+    smallest = np.full(count, np.iinfo(np.uint32).max, dtype=np.uint32)
+    np.minimum.at(smallest, label, ids.astype(np.uint32))
+    out: np.ndarray = smallest[label]
+    return out
 
 
 def settings_fingerprint(settings: EngineSettings) -> str:
@@ -95,6 +113,10 @@ def _write_common(
     _write(result.guards, root / "guards.parquet")
     _write(result.assignments, root / "assignments.parquet")
     _write(result.evidence, root / "evidence.parquet")
+    labels = result.components
+    if labels is None:
+        labels = component_labels(result.edges, np.arange(records, dtype=np.uint32))
+    pl.DataFrame({"component": labels}).write_parquet(root / "components.parquet")
     if not (root / "model.json").is_file():  # frozen between full runs: written once
         (root / "model.json").write_text(result.model.to_json(), encoding="utf-8")
         tf = [t.with_columns(comparison=pl.lit(c)) for c, t in result.tf.items()]
@@ -171,10 +193,14 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
         return None, "the stored features do not match the state (an interrupted run)"
     if not features["rid"].is_sorted():
         features = features.sort("rid")
+    components = pl.read_parquet(root / "components.parquet")["component"].to_numpy()
+    if len(components) != features.height:
+        return None, "the stored components do not match the state (an interrupted run)"
     return State(
         root=root,
         features=features,
         edges=pl.read_parquet(root / "edges.parquet"),
+        components=components,
         guards=pl.read_parquet(root / "guards.parquet"),
         assignments=pl.read_parquet(root / "assignments.parquet"),
         evidence=pl.read_parquet(root / "evidence.parquet"),

@@ -6,6 +6,7 @@ import random
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -14,7 +15,7 @@ from identity.features import STAGED_INPUTS
 from identity.incremental import _merged, resolve_batch
 from identity.overrides import Overrides
 from identity.settings import EngineSettings
-from identity.store import State, load_state, save_batch, save_full
+from identity.store import State, component_labels, load_state, save_batch, save_full
 from pipelines.resolution import Resolved, request_full, resolve_workspace, state_dir
 from pipelines.workspace import Workspace
 from tests.identity.engine_data import PEOPLE, Rec, staged
@@ -67,6 +68,28 @@ def test_a_second_batch_continues_the_saved_state(tmp_path: Path) -> None:
     assert again is not None, why
     second = resolve_batch(staged(LATER), again, SETTINGS)
     same(second.result, resolve(staged(PEOPLE + LATER), SETTINGS, frozen=state.frozen))
+
+
+def test_saved_component_labels_are_those_of_the_saved_links(tmp_path: Path) -> None:
+    # a batch relabels only the components it rebuilt; the labels it saves must still be what
+    # labelling the whole saved graph gives (the next batch picks its area by them)
+    state = stored(tmp_path, PEOPLE[:-3])
+    first = resolve_batch(staged(PEOPLE[-3:] + LATER), state, SETTINGS)
+    save_batch(state, first.result, SETTINGS, first.new_features)
+    again, why = load_state(tmp_path / "state", SETTINGS)
+    assert again is not None, why
+    rids = np.arange(again.features.height, dtype=np.uint32)
+    assert np.array_equal(again.components, component_labels(again.edges, rids))
+    assert len(np.unique(again.components)) < len(rids)  # some records are linked
+
+
+def test_component_labels_name_each_component_by_its_smallest_id() -> None:
+    edges = pl.DataFrame(
+        {"rid_l": [0, 1, 3], "rid_r": [2, 2, 4]},
+        schema=dict.fromkeys(["rid_l", "rid_r"], pl.UInt32),
+    )
+    ids = np.array([9, 4, 7, 5, 1], dtype=np.uint32)  # the id each row stands for
+    assert component_labels(edges, ids).tolist() == [4, 4, 4, 1, 1]
 
 
 def test_a_key_a_batch_brought_is_found_by_the_next_batch(tmp_path: Path) -> None:
