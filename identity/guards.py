@@ -10,7 +10,9 @@ company, two different valid СНИЛС, a steward's cannot-link) forbid a merge
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from identity.settings import EngineSettings
 
@@ -93,23 +95,38 @@ def identifier_guards(
 def strong_identifiers(features: pl.DataFrame, weak: pl.Series) -> pl.DataFrame:
     """``features`` with ``smobiles`` / ``semails``: the mobiles and non-role e-mails of each
     record that are not in ``weak`` (the identifiers that may link on their own)."""
-    emails = features.select("rid", "emails", "eroles").explode("emails", "eroles")
-    semails = emails.filter(~pl.col("eroles").fill_null(False)).select(
-        "rid", value=pl.col("emails")
-    )
-    mobiles = features.select("rid", value=pl.col("mobiles")).explode("value")
+    roles = pl.Series(_flat(features.get_column("eroles"))[1]).fill_null(False)
     return features.with_columns(
-        smobiles=_keep(features, mobiles, weak), semails=_keep(features, semails, weak)
+        smobiles=_keep(features.get_column("mobiles"), weak),
+        semails=_keep(features.get_column("emails"), weak, ~roles.to_numpy()),
     )
 
 
-def _keep(features: pl.DataFrame, long: pl.DataFrame, weak: pl.Series) -> pl.Series:
-    """Per record (in rid order), the values of ``long`` that are not in ``weak``."""
-    kept = (
-        long.drop_nulls("value")
-        .filter(~pl.col("value").is_in(weak.implode()))
-        .group_by("rid")
-        .agg(pl.col("value").sort())
+def _flat(lists: pl.Series) -> tuple[np.ndarray, pa.Array]:
+    """The offsets (from 0) of each list and the elements of all of them, in order."""
+    array = lists.rechunk().to_arrow()
+    assert isinstance(array, pa.LargeListArray | pa.ListArray)
+    offsets = array.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+    first = int(offsets[0]) if len(offsets) else 0  # a slice starts inside the values
+    values = array.values.slice(first, int(offsets[-1]) - first if len(offsets) else 0)
+    return offsets - first, values
+
+
+def _keep(lists: pl.Series, weak: pl.Series, also: np.ndarray | None = None) -> pl.Series:
+    """Per record, its values of ``lists`` that are not null and not in ``weak`` (and whose
+    flag in ``also``, a list parallel to them, is set), in their order (the lists are sorted).
+
+    Filtered on the flat values and re-cut at the lists' offsets: no per-record grouping.
+    """
+    offsets, flat = _flat(lists)
+    values = pl.Series(flat)
+    keep = (values.is_not_null() & ~values.is_in(weak.implode())).to_numpy()
+    if also is not None:
+        if len(also) != len(keep):
+            raise ValueError("e-mail role flags are not parallel to the e-mails")
+        keep &= also
+    starts = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+    kept = pa.LargeListArray.from_arrays(
+        pa.array(starts[offsets], type=pa.int64()), flat.filter(pa.array(keep))
     )
-    joined = features.select("rid").join(kept, on="rid", how="left", maintain_order="left")
-    return joined.get_column("value").fill_null(pl.lit([], dtype=pl.List(pl.String())))
+    return pl.Series(lists.name, kept, dtype=pl.List(pl.String()))

@@ -26,7 +26,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from identity.arrays import difference_ints, union_ints
+from identity.arrays import difference_ints, union_ints, unique_ints
 from identity.batch_guards import batch_identifier_guards, batch_skipped_keys
 from identity.blocking import active_rules, block_keys_sql, keys_copy_sql
 from identity.comparison import compare, prepare_records
@@ -66,17 +66,22 @@ def _local(
     feats: pl.DataFrame, rids: pl.Series, pairs: pl.DataFrame, weak: pl.Series
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The records ``rids`` in record-key order (rid = position, ``gid`` = stored rid) and
-    ``pairs`` in those positions, smaller key left: the order a full run sees them in."""
-    part = (
-        feats.select(pl.all().gather(rids.unique().sort()))  # rid = row of ``feats``
-        .sort("record_key")
-        .with_columns(gid=pl.col("rid"), rid=pl.int_range(pl.len(), dtype=pl.UInt32))
+    ``pairs`` in those positions, smaller key left: the order a full run sees them in.
+    (Pairs with an end outside ``rids`` are left out.)"""
+    taken = feats.select(pl.all().gather(unique_ints(rids.to_numpy())))  # rid = row of feats
+    part = taken.select(pl.all().gather(taken.get_column("record_key").arg_sort())).with_columns(
+        gid=pl.col("rid"), rid=pl.int_range(pl.len(), dtype=pl.UInt32)
     )
-    index = part.select("gid", "rid")
+    outside = np.iinfo(np.uint32).max
+    position = np.full(feats.height, outside, dtype=np.uint32)  # stored rid → position
+    position[part.get_column("gid").to_numpy()] = np.arange(part.height, dtype=np.uint32)
+    a = position[pairs.get_column("rid_l").to_numpy()]
+    b = position[pairs.get_column("rid_r").to_numpy()]
     local = (
-        pairs.join(index.rename({"gid": "rid_l", "rid": "a"}), on="rid_l")
-        .join(index.rename({"gid": "rid_r", "rid": "b"}), on="rid_r")
-        .select(rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"), rules="rules")
+        pl.DataFrame(
+            {"rid_l": np.minimum(a, b), "rid_r": np.maximum(a, b), "rules": pairs["rules"]}
+        )
+        .filter(pl.col("rid_r") != outside)
         .sort("rid_l", "rid_r")
     )
     return strong_identifiers(part, weak), local
