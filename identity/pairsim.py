@@ -24,9 +24,12 @@ Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 def encode(*columns: pl.Series) -> tuple[list[pl.Series], pl.Series]:
     """Codes (UInt32; null stays null) of string ``columns`` in one shared dictionary, and the
-    dictionary (sorted values; code = position). Equal codes ⇔ equal values."""
+    dictionary (values in order of first appearance; code = position). Equal codes ⇔ equal
+    values; nothing reads an order into codes, and not sorting halves the cost."""
     values = (
-        pl.concat([c.cast(pl.String).rename("value") for c in columns]).drop_nulls().unique().sort()
+        pl.concat([c.cast(pl.String).rename("value") for c in columns])
+        .drop_nulls()
+        .unique(maintain_order=True)
     )
     table = pl.DataFrame(
         {"value": values, "code": pl.int_range(values.len(), dtype=pl.UInt32, eager=True)}
