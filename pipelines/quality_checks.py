@@ -25,21 +25,25 @@ from pipelines.warehouse import quote_ident, record_quality, table_exists
 from pipelines.workspace import Workspace
 from quality.expectations import CheckResult, SuiteRun, results_frame, validate
 from quality.report import (
-    field_metrics,
+    field_flags,
     identity_metrics,
     metrics_frame,
     quarantine_metrics,
+    summarise_fields,
 )
 from quality.report import render_html as render_quality_html
 from quality.suites import (
     NON_EMPTY_TABLES,
     REQUIRED_LINEAGE,
+    VALIDITY_COLUMNS,
     Floors,
+    customer_stats,
     identity_suite,
     linked_records,
     published_suite,
     raw_suite,
     staged_suite,
+    validity_exprs,
 )
 
 REPORT_FILE = "quality.html"
@@ -127,17 +131,26 @@ def rows_in_by_source(ws: Workspace) -> dict[str, int]:
 def check_staged(ws: Workspace, run_id: str) -> tuple[SuiteRun, pl.DataFrame]:
     """Reconciliation, unique keys, validity floors, quarantine share; field metrics.
 
-    The staged file is scanned, not loaded: the suite reads seven of its columns and the
-    field metrics stream through one grouped pass.
+    The staged file is scanned once, not loaded: one streaming pass keeps what the suite needs
+    (seven of its columns become five) and a few boolean flags per record for the field metrics.
     """
     staged = pl.scan_parquet(ws.staged_dir / "staged.parquet")
+    fields = field_flags(staged.collect_schema().names())
+    flags = staged.select(*validity_exprs(), *fields).collect(engine="streaming")
     quarantine = pl.read_parquet(ws.staged_dir / "quarantine.parquet")
     sources = [s.name for s in ws.config.sources]
-    datasets, specs = staged_suite(staged, quarantine, rows_in_by_source(ws), floors(ws), sources)
+    datasets, specs = staged_suite(
+        staged,
+        quarantine,
+        rows_in_by_source(ws),
+        floors(ws),
+        sources,
+        flags=flags.select(VALIDITY_COLUMNS),
+    )
     run = validate("staged", datasets, specs, run_name=run_id, docs_dir=_docs(ws, run_id))
     del datasets
     metrics = metrics_frame(
-        run_id, "staged", [field_metrics(staged), quarantine_metrics(quarantine)]
+        run_id, "staged", [summarise_fields(flags), quarantine_metrics(quarantine)]
     )
     return run, metrics
 
@@ -149,11 +162,13 @@ def check_identity(ws: Workspace, run_id: str) -> tuple[SuiteRun, pl.DataFrame]:
     )
     links = pl.read_parquet(ws.identity_dir / "links.parquet")
     linked = linked_records(staged, links)
-    datasets, specs = identity_suite(staged, links, linked)
+    stats = customer_stats(linked)
+    datasets, specs = identity_suite(staged, links, linked, stats)
     del staged, links
     run = validate("identity", datasets, specs, run_name=run_id, docs_dir=_docs(ws, run_id))
     del datasets
-    return run, metrics_frame(run_id, "identity", [identity_metrics(linked)])
+    metrics = identity_metrics(linked, sizes=stats)
+    return run, metrics_frame(run_id, "identity", [metrics])
 
 
 def check_published(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) -> SuiteRun:

@@ -1,6 +1,8 @@
 """The Great Expectations runtime: a lazy, quiet import and one ephemeral context per docs site.
 
-GX costs about 2 s to import, so nothing imports it at module level.
+GX costs about 2 s to import, so nothing imports it at module level. Each context keeps the
+builder of its docs site: GX's ``build_data_docs`` makes a new one per call, and with it a new
+Jinja environment that compiles every page template again (most of a layer's docs cost).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 _CONTEXTS: dict[str, Any] = {}
+_SITES: dict[int, Any] = {}  # id(context) -> its docs site builder (contexts stay in _CONTEXTS)
+SITE = "svod"
 
 
 def gx_modules() -> tuple[Any, Any, Any]:
@@ -45,11 +49,24 @@ def context_for(docs_dir: Path | None) -> Any:
             },
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }
-        ctx.add_data_docs_site(site_name="svod", site_config=site)
+        ctx.add_data_docs_site(site_name=SITE, site_config=site)
     if len(_CONTEXTS) > 8:  # a long-lived process (dagster dev) keeps only recent runs
         _CONTEXTS.clear()
+        _SITES.clear()
     _CONTEXTS[key] = ctx
     return ctx
+
+
+def _site_builder(ctx: Any) -> Any:
+    """The context's docs site builder, made once (as ``build_data_docs`` makes it), or None
+    when this GX version has no such hook (then every build makes its own)."""
+    if id(ctx) in _SITES:
+        return _SITES[id(ctx)]
+    make = getattr(ctx, "_init_site_builder_for_data_docs_site_creation", None)
+    config = ctx.variables.data_docs_sites.get(SITE)
+    builder = make(site_name=SITE, site_config=config) if make and config else None
+    _SITES[id(ctx)] = builder
+    return builder
 
 
 def build_docs(ctx: Any, outcomes: Sequence[Any]) -> None:
@@ -62,5 +79,10 @@ def build_docs(ctx: Any, outcomes: Sequence[Any]) -> None:
     for outcome in outcomes:
         for key, validation in outcome.run_results.items():
             found += [key, ExpectationSuiteIdentifier(name=validation.suite_name)]
-    if found:
-        ctx.build_data_docs(site_names=["svod"], resource_identifiers=found)
+    if not found:
+        return
+    builder = _site_builder(ctx)
+    if builder is None:
+        ctx.build_data_docs(site_names=[SITE], resource_identifiers=found)
+    else:  # what build_data_docs does for the site, with the builder (and templates) kept
+        builder.build(found, build_index=True)

@@ -53,36 +53,74 @@ def _metric_rows(run_id: str, layer: str, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def field_metrics(staged: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """Completeness (given / records) and validity (valid / given) of every field per source.
+def given(column: str) -> pl.Expr:
+    """The source gave a value: not null and not blank.
 
-    One grouped pass over ``staged``; given a ``scan_parquet`` it streams, reading only the
-    columns it needs.
+    ``contains(r"\\S")`` is ``strip_chars() != ""`` (both know whitespace as Unicode
+    White_Space) without building a stripped copy of every string.
     """
-    lazy = staged.lazy()
-    present = set(lazy.collect_schema().names())
-    aggs = []
+    value = pl.col(column)
+    return value.is_not_null() & value.str.contains(r"\S")
+
+
+def field_flags(columns: Iterable[str]) -> list[pl.Expr]:
+    """Per record, for every report field whose ``raw_`` column is among ``columns``: given, and
+    given and valid (fields with a validity rule). ``summarise_fields`` turns them into metrics."""
+    present = set(columns)
+    flags = []
     for name in REPORT_FIELDS:
         if f"raw_{name}" not in present:
             continue
-        raw = pl.col(f"raw_{name}")
-        given = raw.is_not_null() & (raw.str.strip_chars() != "")
-        aggs.append(given.mean().alias(f"{name}{_SEP}completeness"))
+        was_given = given(f"raw_{name}")
+        flags.append(was_given.alias(f"given{_SEP}{name}"))
         if name in VALID_WHEN:
-            valid = (given & VALID_WHEN[name]).sum() / given.sum()
-            aggs.append(pl.when(given.sum() > 0).then(valid).alias(f"{name}{_SEP}validity"))
+            flags.append((was_given & VALID_WHEN[name]).alias(f"valid{_SEP}{name}"))
+    return flags
+
+
+def summarise_fields(flags: pl.DataFrame) -> pl.DataFrame:
+    """Completeness (given / records) and validity (valid / given) per source, from a frame
+    with ``source`` and the ``field_flags`` columns (other columns are ignored).
+
+    The flags are summed per source and divided after: a boolean ``mean`` per group costs more.
+    """
+    names = [c.partition(_SEP)[2] for c in flags.columns if c.startswith(f"given{_SEP}")]
     empty = pl.DataFrame(schema={"name": pl.String, "source": pl.String, "field": pl.String})
-    if not aggs:
+    if not names:
         return empty
-    wide = lazy.group_by("source").agg(aggs).collect(engine="streaming")
-    if wide.is_empty():
+    valid = [n for n in names if f"valid{_SEP}{n}" in flags.columns]
+    sums = flags.group_by("source").agg(
+        pl.len().alias("records"),
+        *(pl.col(f"given{_SEP}{n}").sum() for n in names),
+        *(pl.col(f"valid{_SEP}{n}").sum() for n in valid),
+    )
+    if sums.is_empty():
         return empty
+    ratios = []
+    for n in names:
+        was_given = pl.col(f"given{_SEP}{n}")
+        ratios.append((was_given / pl.col("records")).alias(f"{n}{_SEP}completeness"))
+        if n in valid:
+            share = pl.col(f"valid{_SEP}{n}") / was_given
+            ratios.append(pl.when(was_given > 0).then(share).alias(f"{n}{_SEP}validity"))
     parts = pl.col("key").str.split_exact(_SEP, 1).struct
     return (
-        wide.unpivot(index="source", variable_name="key")
+        sums.select("source", *ratios)
+        .unpivot(index="source", variable_name="key")
         .drop_nulls("value")
         .select("source", field=parts.field("field_0"), name=parts.field("field_1"), value="value")
     )
+
+
+def field_metrics(staged: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Completeness (given / records) and validity (valid / given) of every field per source.
+
+    Given a ``scan_parquet`` it streams, reading only the columns it needs; what it keeps is a
+    few boolean flags per record.
+    """
+    lazy = staged.lazy()
+    flags = field_flags(lazy.collect_schema().names())
+    return summarise_fields(lazy.select("source", *flags).collect(engine="streaming"))
 
 
 def quarantine_metrics(quarantine: pl.DataFrame) -> pl.DataFrame:
@@ -94,10 +132,13 @@ def quarantine_metrics(quarantine: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def identity_metrics(links: pl.DataFrame, top: int = 10) -> pl.DataFrame:
+def identity_metrics(
+    links: pl.DataFrame, top: int = 10, sizes: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Duplicate rate per source (1 − customers / records) and the largest clusters.
 
-    ``links`` needs record_key, customer_id and source.
+    ``links`` needs record_key, customer_id and source; ``sizes`` (customer_id, records: its
+    links) saves grouping them again when the caller has it (``suites.customer_stats``).
     """
     per_source = links.group_by("source").agg(
         records=pl.len(), customers=pl.col("customer_id").n_unique()
@@ -109,12 +150,12 @@ def identity_metrics(links: pl.DataFrame, top: int = 10) -> pl.DataFrame:
         value=1 - pl.col("customers") / pl.col("records"),
         detail=pl.format("{} records, {} customers", "records", "customers"),
     )
-    largest = (
-        links.group_by("customer_id")
-        .agg(records=pl.len())
-        .sort(["records", "customer_id"], descending=[True, False])
-        .head(top)
-    )
+    if sizes is None:
+        sizes = links.group_by("customer_id").agg(records=pl.len())
+    sizes = sizes.select("customer_id", "records")
+    if 0 < top < sizes.height:  # sort only the clusters as large as the top-th largest
+        sizes = sizes.filter(pl.col("records") >= sizes["records"].top_k(top).min())
+    largest = sizes.sort(["records", "customer_id"], descending=[True, False]).head(top)
     # the sources of the largest clusters only (not of every customer)
     sources = (
         links.join(largest.select("customer_id"), on="customer_id", how="semi", nulls_equal=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .expectations import Expectation
+from .report import given
 
 Datasets = dict[str, pl.DataFrame]
 Suite = tuple[Datasets, list[Expectation]]
@@ -69,26 +70,26 @@ def raw_suite(raw: pl.DataFrame) -> Suite:
     return {"raw": data}, specs
 
 
-def validity_flags(staged: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """Per staged record: phone_ok / email_ok (null where the source gave no value).
+#: What ``validity_flags`` keeps per staged record.
+VALIDITY_COLUMNS: tuple[str, ...] = ("record_key", "source", "batch_id", "phone_ok", "email_ok")
 
-    Given a ``scan_parquet`` it reads only the seven columns it needs, streaming.
-    """
-    given = {
-        c: pl.col(f"raw_{c}").is_not_null() & (pl.col(f"raw_{c}").str.strip_chars() != "")
-        for c in ("phone", "email")
-    }
-    return (
-        staged.lazy()
-        .select(
-            "record_key",
-            "source",
-            "batch_id",
-            phone_ok=pl.when(given["phone"]).then(pl.col("phones").list.len() > 0),
-            email_ok=pl.when(given["email"]).then(pl.col("emails").list.len() > 0),
-        )
-        .collect(engine="streaming")
-    )
+
+def validity_exprs() -> list[pl.Expr]:
+    """Per staged record: phone_ok / email_ok (null where the source gave no value)."""
+    return [
+        pl.col("record_key"),
+        pl.col("source"),
+        pl.col("batch_id"),
+        *(
+            pl.when(given(f"raw_{c}")).then(pl.col(f"{c}s").list.len() > 0).alias(f"{c}_ok")
+            for c in ("phone", "email")
+        ),
+    ]
+
+
+def validity_flags(staged: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """``validity_exprs`` per record; from a ``scan_parquet`` it streams seven columns."""
+    return staged.lazy().select(validity_exprs()).collect(engine="streaming")
 
 
 def reconcile_frame(
@@ -122,9 +123,14 @@ def staged_suite(
     rows_in: Mapping[str, int],
     floors: Floors,
     sources: Sequence[str],
+    flags: pl.DataFrame | None = None,
 ) -> Suite:
-    """Staged records: reconciliation, unique keys, per-source validity and quarantine share."""
-    flags = validity_flags(staged)
+    """Staged records: reconciliation, unique keys, per-source validity and quarantine share.
+
+    ``flags`` is ``validity_flags(staged)`` when the caller has it already.
+    """
+    if flags is None:
+        flags = validity_flags(staged)
     reconcile = reconcile_frame(rows_in, flags, quarantine)
     specs = [
         _unique("staged", "record_key", name="record_keys_unique"),
@@ -167,9 +173,26 @@ def staged_suite(
     return {"staged": flags, "reconcile": reconcile}, specs
 
 
+def aligned(staged: pl.DataFrame, links: pl.DataFrame) -> bool:
+    """True when ``links`` has one row per staged record, in the same order, keys unique.
+
+    Both files are written sorted by record_key, so this is the usual case; two comparisons
+    (equal keys row by row, strictly increasing) tell, and the join and the per-record link
+    count are then known without hashing a million keys.
+    """
+    keys = staged.get_column("record_key")
+    n = keys.len()
+    if links.height != n or keys.null_count() or not links["record_key"].equals(keys):
+        return False
+    return n < 2 or bool((keys.slice(1) > keys.slice(0, n - 1)).all())
+
+
 def linked_records(staged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     """Every link with its staged record's source, birth date and ИНН (``in_staged`` marks a
     match): one join serves the hard-attribute check and the identity metrics."""
+    if aligned(staged, links):  # row i of each is the same record: the join is a side by side
+        found = staged.select("source", "birth_date", "inn", in_staged=pl.lit(True))
+        return pl.concat([links.select("record_key", "customer_id"), found], how="horizontal")
     return links.select("record_key", "customer_id").join(
         staged.select("record_key", "source", "birth_date", "inn", in_staged=pl.lit(True)),
         on="record_key",
@@ -177,26 +200,43 @@ def linked_records(staged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def identity_suite(
-    staged: pl.DataFrame, links: pl.DataFrame, linked: pl.DataFrame | None = None
-) -> Suite:
-    """Every staged record has exactly one customer_id; no customer mixes hard attributes.
-
-    ``linked`` is ``linked_records(staged, links)`` when the caller has it already.
-    """
-    per_key = links.group_by("record_key").agg(links_per_record=pl.len())
-    coverage = (
-        staged.select("record_key", in_staged=pl.lit(True))
-        .join(per_key, on="record_key", how="full", coalesce=True)
-        .with_columns(pl.col("links_per_record").fill_null(0), pl.col("in_staged").fill_null(False))
-    )
-    if linked is None:
-        linked = linked_records(staged, links)
-    hard = linked.filter(pl.col("in_staged"))  # = staged inner-joined with links
-    customers = hard.group_by("customer_id").agg(
+def customer_stats(linked: pl.DataFrame) -> pl.DataFrame:
+    """Per customer_id: links, any staged, distinct birth dates and ИНН (unstaged rows have
+    none) — one grouping serves the hard-attribute check and the largest clusters."""
+    return linked.group_by("customer_id").agg(
+        records=pl.len(),
+        staged=pl.col("in_staged").any(),
         birth_dates=pl.col("birth_date").drop_nulls().n_unique(),
         inns=pl.col("inn").drop_nulls().n_unique(),
     )
+
+
+def identity_suite(
+    staged: pl.DataFrame,
+    links: pl.DataFrame,
+    linked: pl.DataFrame | None = None,
+    stats: pl.DataFrame | None = None,
+) -> Suite:
+    """Every staged record has exactly one customer_id; no customer mixes hard attributes.
+
+    ``linked`` (``linked_records``) and ``stats`` (``customer_stats``): if the caller has them.
+    """
+    if aligned(staged, links):  # every staged record has exactly one link, and no other link
+        coverage = staged.select(
+            "record_key", in_staged=pl.lit(True), links_per_record=pl.lit(1, pl.UInt32)
+        )
+    else:
+        per_key = links.group_by("record_key").agg(links_per_record=pl.len())
+        coverage = (
+            staged.select("record_key", in_staged=pl.lit(True))
+            .join(per_key, on="record_key", how="full", coalesce=True)
+            .with_columns(
+                pl.col("links_per_record").fill_null(0), pl.col("in_staged").fill_null(False)
+            )
+        )
+    if stats is None:
+        stats = customer_stats(linked_records(staged, links) if linked is None else linked)
+    customers = stats.filter(pl.col("staged")).select("customer_id", "birth_dates", "inns")
     one = "each staged record has exactly one customer_id"
     specs = [
         Expectation(

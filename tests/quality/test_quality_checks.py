@@ -89,14 +89,18 @@ def _field_metrics_loaded(staged: pl.DataFrame) -> pl.DataFrame:
 
 
 def test_streamed_field_metrics_equal_the_loaded_ones(published: Path) -> None:
-    path = Workspace.open(published).staged_dir / "staged.parquet"
+    ws = Workspace.open(published)
+    path = ws.staged_dir / "staged.parquet"
     streamed = field_metrics(pl.scan_parquet(path))
     loaded = _field_metrics_loaded(pl.read_parquet(path))
     order = ["source", "field", "name"]
     assert streamed.height > 20
-    assert_frame_equal(
-        streamed.select(*order, "value").sort(order), loaded.sort(order).select(*order, "value")
-    )
+    expected = loaded.sort(order).select(*order, "value")
+    assert_frame_equal(streamed.select(*order, "value").sort(order), expected, check_exact=True)
+    run, metrics = qc.check_staged(ws, "run-1")  # the suite's flags and these in one pass
+    fields = metrics.filter(pl.col("name").is_in(["completeness", "validity"]))
+    assert run.results and not run.failed_blocking
+    assert_frame_equal(fields.select(*order, "value").sort(order), expected, check_exact=True)
 
 
 def test_largest_clusters_name_the_sources_of_the_largest_only() -> None:
