@@ -48,6 +48,32 @@ def worker_count(sizes: Sequence[int]) -> int:
     return max(1, min(MAX_WORKERS, len(sizes), os.cpu_count() or 1))
 
 
+#: A file's helper process takes no more than this part of it, and nothing below the minimum
+#: (starting it and joining its part cost more than that part saves).
+MAX_HELPER_SHARE = 0.45
+MIN_HELPER_SHARE = 0.1
+
+
+def helper_shares(sizes: Sequence[int]) -> list[float | None]:
+    """The part of each file a connector may give to a helper process (by file size).
+
+    With worker processes, a file alone in its group that is larger than what each other
+    worker reads would hold up the run: a helper takes its excess, ``1 - others / size``, and the
+    three processes share the two cores so that all end about together. Any other file gets 0
+    (its core is busy anyway). Without workers there is no advice (None): one core is free.
+    """
+    workers = worker_count(sizes)
+    if workers < 2:
+        return [None] * len(sizes)
+    shares: list[float | None] = [0.0] * len(sizes)
+    for group in deal(sizes, workers):
+        if len(group) == 1 and (size := sizes[group[0]]) > 0:
+            others = (sum(sizes) - size) / (workers - 1)
+            share = min(1 - others / size, MAX_HELPER_SHARE)
+            shares[group[0]] = share if share >= MIN_HELPER_SHARE else 0.0
+    return shares
+
+
 def _init_worker(level: int, json_lines: bool) -> None:
     configure(level, json_lines=json_lines)
 

@@ -15,7 +15,8 @@ import pytest
 from pipelines import ingest as ingest_module
 from pipelines import parallel
 from pipelines.batches import inbox_batches
-from pipelines.ingest import MAX_HELPER_SHARE, discover_files, helper_shares, ingest, ingest_keys
+from pipelines.ingest import discover_files, ingest, ingest_keys
+from pipelines.parallel import MAX_HELPER_SHARE, helper_shares
 from pipelines.sources.base import SourceFile
 from pipelines.workspace import Workspace
 
