@@ -26,7 +26,8 @@ def run_cli(*args: str) -> str:
 
 def table(root: Path, name: str) -> pl.DataFrame:
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
-        return con.sql(f'SELECT * FROM "{name}"').pl()
+        frame: pl.DataFrame = con.sql(f'SELECT * FROM "{name}"').pl()
+    return frame
 
 
 def test_cli_run_publishes_every_table_and_reconciles(workspace: Path) -> None:

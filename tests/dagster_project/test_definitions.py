@@ -10,7 +10,7 @@ import duckdb
 
 from dagster_project.definitions import defs
 from dagster_project.defs.automation import RANGE_END, RANGE_START, daily_schedule, inbox_sensor
-from dagster_project.defs.pipeline import ASSETS, BATCHES
+from dagster_project.defs.pipeline import ASSETS, BATCHES, BATCHES_NAME
 from dagster_project.resources import SvodWorkspace, build_resources
 from pipelines.batches import inbox_batches
 from pipelines.workspace import Workspace
@@ -39,7 +39,7 @@ def test_definitions_load_with_the_whole_graph() -> None:
 def test_materialize_everything_in_process(workspace: Path) -> None:
     keys = [b.key for b in inbox_batches(Workspace.open(workspace))]
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(BATCHES.name, keys)
+        instance.add_dynamic_partitions(BATCHES_NAME, keys)
         result = dg.materialize(
             ASSETS,
             resources=build_resources(workspace),
@@ -91,13 +91,14 @@ def test_sensor_registers_new_files_as_one_run_and_then_skips(workspace: Path) -
         context = dg.build_sensor_context(instance=instance, resources={"workspace": resource})
         result = inbox_sensor(context)
         assert isinstance(result, dg.SensorResult)
+        assert result.dynamic_partitions_requests is not None
         added = result.dynamic_partitions_requests[0]
         assert isinstance(added, dg.AddDynamicPartitionsRequest)
         assert len(added.partition_keys) == 6
         (request,) = result.run_requests or []
         assert request.tags[RANGE_START] == added.partition_keys[0]
         assert request.tags["svod/batch"].startswith("6 batches")
-        instance.add_dynamic_partitions(BATCHES.name, list(added.partition_keys))
+        instance.add_dynamic_partitions(BATCHES_NAME, list(added.partition_keys))
         again = dg.build_sensor_context(
             instance=instance, resources={"workspace": resource}, cursor=result.cursor
         )
@@ -126,5 +127,5 @@ def test_daily_schedule_requests_a_run_over_the_inbox(workspace: Path) -> None:
     ):
         request = daily_schedule(context)
         assert isinstance(request, dg.RunRequest)
-        keys = instance.get_dynamic_partitions(BATCHES.name)
+        keys = instance.get_dynamic_partitions(BATCHES_NAME)
         assert len(keys) == 6 and request.tags[RANGE_END] == keys[-1]

@@ -22,10 +22,11 @@ PAIRS_SCHEMA = {
 def attrs(n: int, dobs: dict[int, str] | None = None) -> Attributes:
     from datetime import date
 
-    dob = [None] * n
+    dob: list[date | None] = [None] * n
     for i, text in (dobs or {}).items():
-        dob[i] = date.fromisoformat(text)  # type: ignore[call-overload]
-    return Attributes(dob=dob, gender=[None] * n, inn=[None] * n, dob_conflict_years=5)  # type: ignore[arg-type]
+        dob[i] = date.fromisoformat(text)
+    nothing: list[str | None] = [None] * n
+    return Attributes(dob=dob, gender=nothing, inn=list(nothing), dob_conflict_years=5)
 
 
 def pairs(rows: list[tuple[int, int, float]]) -> pl.DataFrame:
@@ -60,7 +61,9 @@ graphs = st.integers(min_value=1, max_value=25).flatmap(
 
 @settings(max_examples=150, deadline=None)
 @given(graphs)
-def test_agrees_with_networkx_when_no_guard_applies(case: tuple[int, list, bool]) -> None:
+def test_agrees_with_networkx_when_no_guard_applies(
+    case: tuple[int, list[tuple[int, int, float]], bool],
+) -> None:
     n, edges, careful = case
     # no guard applies: no conflicts, and every scored pair is either a link or ignorable
     rows = [(a, b, 0.9 + p / 10) if p > 0.5 else (a, b, 0.3 + p / 2) for a, b, p in edges]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import polars as pl
 import pytest
 
 from identity.blocking import block
-from identity.engine import resolve
+from identity.engine import Resolution, resolve
 from identity.errors import BlockingError, SqlError
 from identity.evidence import evidence_schema
 from identity.features import record_features
@@ -19,7 +21,7 @@ from tests.identity.engine_data import PEOPLE, groups, staged, truth
 
 
 @pytest.fixture(scope="module")
-def result():  # type: ignore[no-untyped-def]
+def result() -> Resolution:
     return resolve(staged(PEOPLE))
 
 
@@ -28,13 +30,13 @@ def owner(keys: frozenset[str]) -> set[str]:
     return {who[k] for k in keys}
 
 
-def test_no_cluster_mixes_two_people(result) -> None:  # type: ignore[no-untyped-def]
+def test_no_cluster_mixes_two_people(result: Resolution) -> None:
     # family sharing a phone and mailbox, namesakes, colleagues behind one office line
     for cluster in groups(result.assignments):
         assert len(owner(cluster)) == 1, sorted(cluster)
 
 
-def test_same_person_across_sources_is_one_cluster(result) -> None:  # type: ignore[no-untyped-def]
+def test_same_person_across_sources_is_one_cluster(result: Resolution) -> None:
     found = groups(result.assignments)
     # diminutive (Ваня), Latin (Ivanov Ivan), initials (Иванов И.П.), formatted phones
     assert frozenset({"crm|1", "form|1", "desk|1", "1c|1"}) in found
@@ -44,7 +46,7 @@ def test_same_person_across_sources_is_one_cluster(result) -> None:  # type: ign
     assert len(found) <= len(truth(PEOPLE)) + 3
 
 
-def test_every_record_gets_one_cluster_and_rules_are_named(result) -> None:  # type: ignore[no-untyped-def]
+def test_every_record_gets_one_cluster_and_rules_are_named(result: Resolution) -> None:
     frame = result.assignments
     assert sorted(frame["record_key"].to_list()) == sorted(r.key for r in PEOPLE)
     assert frame["record_key"].is_unique().all()
@@ -53,14 +55,14 @@ def test_every_record_gets_one_cluster_and_rules_are_named(result) -> None:  # t
     assert rules["1c|9"] == "rule"  # deterministic: ИНН of a company
 
 
-def test_shared_office_line_and_role_mailbox_are_guarded(result) -> None:  # type: ignore[no-untyped-def]
+def test_shared_office_line_and_role_mailbox_are_guarded(result: Resolution) -> None:
     guards = result.guards
     reasons = dict(zip(guards["value"], guards["reason"], strict=True))
     assert "role mailbox" in reasons["info@romashka.ru"]
     assert "landline" in reasons["+74951112233"]
 
 
-def test_evidence_shows_fields_levels_weights_and_decision(result) -> None:  # type: ignore[no-untyped-def]
+def test_evidence_shows_fields_levels_weights_and_decision(result: Resolution) -> None:
     evidence = result.evidence
     assert dict(evidence.schema) == evidence_schema()
     row = evidence.filter((pl.col("left_key") == "crm|1") & (pl.col("right_key") == "desk|1")).row(
@@ -131,7 +133,7 @@ def test_empty_and_single_record_inputs() -> None:
     assert one.evidence.height == 0
 
 
-def test_a_parquet_scan_resolves_like_a_frame(tmp_path, result) -> None:  # type: ignore[no-untyped-def]
+def test_a_parquet_scan_resolves_like_a_frame(tmp_path: Path, result: Resolution) -> None:
     # the memory-lean path: the engine reads the scan and drops it once features are made
     staged(PEOPLE).write_parquet(tmp_path / "staged.parquet")
     lazy = resolve(pl.scan_parquet(tmp_path / "staged.parquet"))

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from identity.engine import resolve
+from identity.engine import Resolution, resolve
 from identity.errors import OverridesError
 from identity.overrides import Overrides, load_overrides, parse_overrides
 from tests.identity.engine_data import PEOPLE, groups, staged
 
 
-def cluster_of(result, key: str) -> frozenset[str]:  # type: ignore[no-untyped-def]
+def cluster_of(result: Resolution, key: str) -> frozenset[str]:
     return next(g for g in groups(result.assignments) if key in g)
 
 

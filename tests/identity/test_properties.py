@@ -3,6 +3,8 @@ not matter, a re-run changes nothing, an unrelated record merges nothing."""
 
 from __future__ import annotations
 
+import random
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +17,7 @@ BASE = resolve(staged(PEOPLE)).assignments
 
 @settings(max_examples=10, deadline=None)
 @given(st.randoms(use_true_random=False))
-def test_shuffling_input_rows_changes_nothing(rng) -> None:  # type: ignore[no-untyped-def]
+def test_shuffling_input_rows_changes_nothing(rng: random.Random) -> None:
     records = list(PEOPLE)
     rng.shuffle(records)
     assert resolve(staged(records)).assignments.equals(BASE)

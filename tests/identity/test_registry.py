@@ -7,7 +7,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from identity.registry import LINKS_SCHEMA, REGISTRY_SCHEMA, assign_customer_ids
+from identity.registry import LINKS_SCHEMA, REGISTRY_SCHEMA, Assignment, assign_customer_ids
 
 
 def clusters(mapping: dict[str, str]) -> pl.DataFrame:
@@ -21,7 +21,7 @@ def empty() -> tuple[pl.DataFrame, pl.DataFrame]:
     return pl.DataFrame(schema=LINKS_SCHEMA), pl.DataFrame(schema=REGISTRY_SCHEMA)
 
 
-def ids(assignment) -> dict[str, str]:
+def ids(assignment: Assignment) -> dict[str, str]:
     return dict(assignment.links.iter_rows())
 
 

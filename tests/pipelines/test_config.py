@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from pipelines.workspace import SAMPLE_CONFIG, write_sample_config
 GOOD_SOURCE = {"name": "sales", "kind": "spreadsheet", "path": "sales/*"}
 
 
-def problems_of(data: dict) -> list[str]:
+def problems_of(data: dict[str, Any]) -> list[str]:
     with pytest.raises(ConfigError) as info:
         parse_config(data)
     return info.value.problems

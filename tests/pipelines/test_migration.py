@@ -25,7 +25,8 @@ def cli(*args: str, code: int = 0) -> str:
 
 def read(root: Path, sql: str) -> pl.DataFrame:
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
-        return con.sql(sql).pl()
+        frame: pl.DataFrame = con.sql(sql).pl()
+    return frame
 
 
 def test_rollback_restores_published_tables_and_the_id_registry(published: Path) -> None:

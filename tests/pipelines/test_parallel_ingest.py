@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ import polars as pl
 import pytest
 
 from pipelines import ingest as ingest_module
-from pipelines import parallel
+from pipelines import parallel, sources
 from pipelines.batches import inbox_batches
 from pipelines.ingest import discover_files, ingest, ingest_keys
 from pipelines.parallel import MAX_HELPER_SHARE, helper_shares
@@ -55,7 +56,7 @@ def test_two_workers_write_the_same_batches_and_reports(
     shutil.copytree(workspace, serial_root)
     serial = ingest(Workspace.open(serial_root), now=NOW)
     monkeypatch.setattr(parallel, "PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # what pipelines.parallel sizes workers by
     ws = Workspace.open(workspace)
     keys = [b.key for b in inbox_batches(ws)]
     with caplog.at_level(logging.INFO, logger="pipelines.parallel"):
@@ -87,7 +88,7 @@ def test_each_file_is_read_with_its_helper_share(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[str, float | None] = {}
-    read = ingest_module.read_file
+    read = sources.read_file  # what pipelines.ingest imported
 
     def spy(file: SourceFile) -> Any:
         seen[file.relpath] = file.helper_share

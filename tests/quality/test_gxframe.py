@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -76,7 +78,7 @@ def test_stand_in_columns_are_small_and_keep_repeats_and_nulls() -> None:
             "n": pl.Series([1, 2, 1, 1, 0], dtype=pl.UInt32),
         }
     )
-    spec = [
+    spec: list[tuple[str, Mapping[str, Any], bool]] = [
         (UNIQUE, {"column": "key"}, True),
         (NOT_NULL, {"column": "present"}, False),
         ("ExpectColumnValuesToBeBetween", {"column": "n", "min_value": 1}, False),

@@ -14,15 +14,16 @@ from polars.testing import assert_frame_equal
 from pipelines import quality_checks as qc
 from pipelines.ingest import ingest
 from pipelines.workspace import Workspace
+from quality import expectations
 from quality.expectations import SuiteRun
 from quality.report import REPORT_FIELDS, VALID_WHEN, field_metrics, identity_metrics
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
-    real = qc.validate
+    real = expectations.validate  # what pipelines.quality_checks imported
 
-    def counted(layer: str, *args: Any, **kwargs: Any) -> Any:
+    def counted(layer: str, *args: Any, **kwargs: Any) -> SuiteRun:
         calls.append(layer)
         return real(layer, *args, **kwargs)
 

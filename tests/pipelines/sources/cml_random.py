@@ -8,6 +8,7 @@ attributes, empty and whitespace-only elements, HTML entities, a namespace prefi
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 _NAMES = ["Иванов Иван", "ООО &quot;Ромашка&quot;", "Петрова&nbsp;Анна", " Сидоров ", "ИП Лютик"]
 _ROLES = ["Покупатель", "Продавец", "Плательщик", "Получатель"]
@@ -60,7 +61,7 @@ class _Doc:
     def party(self, name: str = "Контрагент") -> str:
         rng = self.rng
         parts = [self.ident(8)]
-        fields = [
+        fields: list[Callable[[], str]] = [
             lambda: self.leaf("Наименование", *_NAMES),
             lambda: self.leaf("ПолноеНаименование", *_NAMES),
             lambda: self.leaf("ИНН", "7797228188", "504104575082", "12"),

@@ -11,10 +11,9 @@ import polars as pl
 import pytest
 
 from pipelines.errors import SourceFileError
-from pipelines.schema import RAW_SCHEMA
+from pipelines.schema import EVENT_SCHEMA, RAW_SCHEMA
 from pipelines.sources import commerceml
 from pipelines.sources._cml_stream import HtmlEntities
-from pipelines.sources._common import EVENT_SCHEMA
 from tests.pipelines.sources.cml_files import source_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "commerceml"

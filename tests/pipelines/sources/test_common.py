@@ -66,7 +66,7 @@ def test_repeats_are_told_apart_with_the_first_content_digested_late() -> None:
 
 
 def test_records_are_built_column_by_column_with_strings_and_lineage() -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"source_record_id": "r1", "source_row": 1, "source_sheet": None, "full_name": "Иван"},
         {"source_record_id": 42, "source_row": 2, "phone": 79161234567, "inn": None},
         {"source_record_id": "r3", "source_row": 3, "extra": '{"a": 1}', "gender": True},
@@ -86,7 +86,7 @@ def test_records_are_built_column_by_column_with_strings_and_lineage() -> None:
 
 
 def test_events_are_built_with_lineage_and_dict_details_as_json() -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"event_id": "e1", "event_type": "order", "detail": {"Номер": "1"}, "source": "x"},
         {"event_id": "e2", "event_type": "ticket", "detail": '{"a": 1}', "amount": "10"},
         {"event_id": "e3", "event_type": "ticket", "detail": {}},

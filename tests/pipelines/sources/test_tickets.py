@@ -11,9 +11,8 @@ import polars as pl
 import pytest
 
 from pipelines.errors import SourceFileError
-from pipelines.schema import RAW_SCHEMA
+from pipelines.schema import EVENT_SCHEMA, RAW_SCHEMA
 from pipelines.sources import tickets
-from pipelines.sources._common import EVENT_SCHEMA
 from pipelines.sources.base import SourceFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tickets"
