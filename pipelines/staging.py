@@ -24,6 +24,7 @@ from quality.rules import split_unusable
 
 log = logging.getLogger(__name__)
 _PARALLEL_FROM_ROWS = 5_000  # below this, threads cost more than they save
+_ROW = "_flag_row"
 
 NAME_COLUMNS = (
     "last_name",
@@ -71,6 +72,30 @@ def _normalize_fields(
         return {name: future.result() for name, future in futures.items()}
 
 
+def quality_flags(flag_columns: list[pl.Series], rows: int) -> pl.DataFrame:
+    """Every row's flags, field after field, each once (``quality_flags``).
+
+    Built from the few flags there are (about one row in five has any) rather than row by
+    row with ``concat_list``, which costs ten times more at a million rows.
+    """
+    found = (
+        pl.concat(
+            [pl.DataFrame({"flag": c}).with_row_index(_ROW) for c in flag_columns],
+            how="vertical_relaxed",
+        )
+        .explode("flag")
+        .drop_nulls("flag")
+        .sort(_ROW, maintain_order=True)  # stable: field order, then the field's own order
+        .unique([_ROW, "flag"], keep="first", maintain_order=True)
+        .group_by(_ROW, maintain_order=True)
+        .agg(quality_flags="flag")
+    )
+    every_row = pl.int_range(rows, dtype=pl.UInt32, eager=True).alias(_ROW).to_frame()
+    return every_row.join(found, on=_ROW, how="left", maintain_order="left").select(
+        pl.col("quality_flags").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    )
+
+
 def normalize_records(
     raw: pl.DataFrame, *, default_region: str = "RU", threads: bool = True
 ) -> pl.DataFrame:
@@ -87,9 +112,7 @@ def normalize_records(
         companies["company_flags"],
         out["national_ids"]["national_id_flags"],
     ]
-    flags = pl.DataFrame(flag_columns).select(
-        quality_flags=pl.concat_list(pl.all()).list.unique(maintain_order=True)
-    )
+    flags = quality_flags(flag_columns, raw.height)
     lineage = raw.select(list(LINEAGE))
     raw_values = raw.select(
         [pl.col(f).alias(f"raw_{f}") for f in RAW_FIELDS if f != "extra"] + ["extra"]

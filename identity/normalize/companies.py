@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import polars as pl
 
@@ -131,34 +132,56 @@ def parse_company(
     name: str | None, inn: str | None, kpp: str | None, ogrn: str | None
 ) -> CompanyCell:
     """Split the legal form off the name, build its key, repair and check the identifiers."""
-    display, form = split_legal_form(name) if name is not None else (None, None)
-    flags: set[str] = set()
-    good_inn = repair_inn(inn)
-    if inn is not None and inn.strip() and good_inn is None:
-        flags.add("inn_invalid")
-    good_kpp = _clean_kpp(kpp)
-    if good_kpp is not None and not kpp_is_valid(good_kpp):
-        if good_kpp:
-            flags.add("kpp_invalid")
-        good_kpp = None
-    good_ogrn = clean_digits(ogrn)
-    if good_ogrn is not None and not (ogrn_is_valid(good_ogrn) or ogrnip_is_valid(good_ogrn)):
-        good_ogrn = None
-    if ogrn is not None and ogrn.strip() and good_ogrn is None:
-        flags.add("ogrn_invalid")
+    display, form, key = _name_parts(name) if name is not None else (None, None, None)
+    good_inn, inn_bad = _inn(inn)
+    good_kpp, kpp_bad = _kpp(kpp)
+    good_ogrn, ogrn_bad = _ogrn(ogrn)
+    mismatch = False
     if good_inn and form:
         individual = form in _INDIVIDUAL_FORMS
-        if (len(good_inn) == 12) is not individual and form != "Ltd" and form != "LLC":
-            flags.add("inn_legal_form_mismatch")
+        mismatch = (len(good_inn) == 12) is not individual and form != "Ltd" and form != "LLC"
+    flags = (inn_bad, kpp_bad, ogrn_bad, mismatch)  # in FLAG_ORDER
     return CompanyCell(
         name=display,
         legal_form=form,
-        name_key=name_key(display) if display else None,
+        name_key=key,
         inn=good_inn,
         kpp=good_kpp,
         ogrn=good_ogrn,
-        flags=tuple(f for f in FLAG_ORDER if f in flags),
+        flags=tuple(f for f, on in zip(FLAG_ORDER, flags, strict=True) if on),
     )
+
+
+# Each field is checked on its own and values repeat across rows (a few thousand company
+# names, tens of thousands of ИНН), so the parts are cached per value.
+@lru_cache(maxsize=1 << 14)
+def _name_parts(name: str) -> tuple[str | None, str | None, str | None]:
+    """(display name, legal form, match key) of a name cell."""
+    display, form = split_legal_form(name)
+    return display, form, name_key(display) if display else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _inn(inn: str | None) -> tuple[str | None, bool]:
+    """(the repaired ИНН or None, whether a non-blank cell was invalid)."""
+    good = repair_inn(inn)
+    return good, inn is not None and bool(inn.strip()) and good is None
+
+
+@lru_cache(maxsize=1 << 16)
+def _kpp(kpp: str | None) -> tuple[str | None, bool]:
+    good = _clean_kpp(kpp)
+    if good is not None and not kpp_is_valid(good):
+        return None, bool(good)
+    return good, False
+
+
+@lru_cache(maxsize=1 << 16)
+def _ogrn(ogrn: str | None) -> tuple[str | None, bool]:
+    good = clean_digits(ogrn)
+    if good is not None and not (ogrn_is_valid(good) or ogrnip_is_valid(good)):
+        good = None
+    return good, ogrn is not None and bool(ogrn.strip()) and good is None
 
 
 def normalize_companies(

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from identity.normalize.name_fast import parse_given_fields, parse_plain_full
+from identity.normalize.name_fast import parse_given_fields, parse_plain_full, plain_full_orders
 from identity.normalize.name_lexicon import FirstName, gazetteer, token_info
 from identity.normalize.name_parse import (
     EMPTY,
@@ -126,15 +126,31 @@ def normalize_names(
 
 
 _CHUNK = 50_000
+_PY_SPACE = r"[\s\x1c-\x1f]"  # what ``str.split()`` splits on
 
 
 def _bulk(uniq: pl.DataFrame) -> pl.DataFrame:
     """Distinct input tuples the bulk paths (``name_fast``) answer, beside their columns."""
-    full_only = pl.all_horizontal(pl.col(c).is_null() for c in _INPUTS[1:])
-    all_given = pl.all_horizontal(pl.col(c).is_not_null() for c in _INPUTS[1:])
+    full, last, first, middle = (pl.col(c) for c in _INPUTS)
+    full_only = last.is_null() & first.is_null() & middle.is_null()
     plain = parse_plain_full(uniq.filter(full_only).get_column("full_name"), _parse_row)
-    fields = parse_given_fields(uniq.filter(all_given), _field_unit, _parse_row)
-    given = uniq.filter(all_given).join(fields.drop("full_name"), on=list(_INPUTS[1:]), how="inner")
+    # Фамилия and Имя alone (Имя one word: two are read as "Имя Отчество") parse as fields
+    # too when the full-name cell has no patronymic to fill the gap with: it is absent, or
+    # plain with no word in that role (what the per-cell parser does, see ``_fill_gaps``).
+    two = last.is_not_null() & first.is_not_null() & middle.is_null()
+    two = two & ~first.str.contains(_PY_SPACE)
+    with_cell = uniq.filter(two & full.is_not_null())
+    orders = plain_full_orders(with_cell.get_column("full_name"))
+    no_patronymic = orders.filter(~pl.col("order").str.contains("M", literal=True))
+    rows = pl.concat(
+        [
+            uniq.filter(last.is_not_null() & first.is_not_null() & middle.is_not_null()),
+            uniq.filter(two & full.is_null()),
+            with_cell.join(no_patronymic, on="full_name", how="semi"),
+        ]
+    )
+    fields = parse_given_fields(rows, _field_unit, _parse_row)
+    given = rows.join(fields.drop("full_name"), on=list(_INPUTS[1:]), how="inner", nulls_equal=True)
     return pl.concat(
         [plain.select(*_INPUTS, *OUTPUT_SCHEMA), given.select(*_INPUTS, *OUTPUT_SCHEMA)]
     ).with_columns(_split_list(c) for c in ("first_name_alternatives", "name_flags"))

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import phonenumbers as pn
 import polars as pl
 
-from identity.normalize.phones_fast import JUNK_SUBSCRIBERS, RU_MOBILE_SHAPE, RUNS, SEP, fast_ru
+from identity.normalize.phones_fast import (
+    JUNK_SUBSCRIBERS,
+    RU_MOBILE_SHAPE,
+    RUNS,
+    SEP,
+    fast_ru,
+    fast_short,
+)
 
 FLAG_ORDER = (
     "phone_invalid",
@@ -213,7 +220,9 @@ def normalize_phones(values: pl.Series, default_region: str = "RU") -> pl.DataFr
     if default_region == "RU":
         fast = fast_ru(uniques)
         rest = uniques.filter(~uniques.is_in(fast["raw"].implode()))
-        lookup = pl.concat([fast, _cells_frame(rest.to_list(), default_region)])
+        short = fast_short(rest)
+        rest = rest.filter(~rest.is_in(short["raw"].implode()))
+        lookup = pl.concat([fast, short, _cells_frame(rest.to_list(), default_region)])
     else:
         lookup = _cells_frame(uniques.to_list(), default_region)
     joined = raw.to_frame().join(lookup, on="raw", how="left", maintain_order="left")

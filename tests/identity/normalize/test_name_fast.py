@@ -11,6 +11,7 @@ from identity.normalize.name_fast import parse_given_fields, parse_plain_full
 from identity.normalize.names import (
     OUTPUT_SCHEMA,
     NameParts,
+    _bulk,
     _field_unit,
     normalize_names,
     parse_name,
@@ -108,3 +109,73 @@ def test_normalize_names_mixes_both_paths_in_input_order() -> None:
         for key in ("first_name_alternatives", "name_flags"):
             expected[key] = [v for v in str(expected[key]).split("|") if v]
         assert row == expected, cell
+
+
+LATIN = ["Anna Maslova", "Maslova Anna", "IVAN PETROV", "Ivanov Ivan Ivanovich", "Anna Иванова"]
+LATIN += ["Anna-Maria Ivanova", "Aleksey Savitskiy", "Zhenya Tsoi", "Olga Kuznetsova"]
+INITIALS = [f"{s} {i}" for s in SURNAMES for i in ("И.И.", "А.", "Е. Ю.")]
+INITIALS += [f"{i} {s}" for s in SURNAMES for i in ("И.И.", "Ж.")] + ["И. И.", "Анна И."]
+NOT_BULK = [
+    "Ивaнов Иван",  # a Latin "a" inside a Cyrillic word: homoglyphs are folded per cell
+    "Test Testov",  # junk word
+    "LLC Romashka",  # legal form
+    "Ivanov I.I.",  # Latin initials
+    "И.И.",  # initials alone
+    "Иванов И.И. Петрович",  # four words
+    "Иванов Ив.",  # an abbreviation, not an initial
+    "Иванов, Иван",  # punctuation
+]
+
+
+def test_bulk_path_answers_latin_names_and_initials_as_the_per_cell_parse() -> None:
+    cells = LATIN + INITIALS
+    out = parse_plain_full(pl.Series(cells + NOT_BULK), _parse_row)
+    assert set(out.get_column("full_name")) == set(cells)
+    for row in out.iter_rows(named=True):
+        cell = row.pop("full_name")
+        del row["last"], row["first"], row["middle"]
+        assert row == _as_row(cell), cell
+
+
+def test_surname_and_first_name_fields_take_the_bulk_path_unless_a_cell_fills_a_gap() -> None:
+    pairs = list(product(SURNAMES, FIRSTS))
+    alone = [(None, s, f, None) for s, f in pairs]
+    same_cell = [(f"{s} {f}", s, f, None) for s, f in pairs]
+    with_patronymic = [(f"{s} {f} Ильич", s, f, None) for s, f in pairs[:10]]
+    two_words = [(None, "Иванов", "Иван Ильич", None), ("Иван Ильич", "Иванов", "Иван", None)]
+    rows = alone + same_cell + with_patronymic + two_words
+    schema = dict.fromkeys(["full_name", "last", "first", "middle"], pl.String)
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    answered = set(_bulk(frame).select("full_name", "last", "first", "middle").iter_rows())
+    assert answered == set(alone + same_cell)  # the others go to the per-row parse
+    out = normalize_names(*(frame.get_column(c) for c in frame.columns))
+    for key, row in zip(rows, out.iter_rows(named=True), strict=True):
+        expected = _as_row(*key)
+        for field in ("first_name_alternatives", "name_flags"):
+            expected[field] = [v for v in str(expected[field]).split("|") if v]
+        assert row == expected, key
+
+
+def test_parts_are_parsed_once_per_process_and_per_parser() -> None:
+    calls: list[tuple[str | None, ...]] = []
+    other: list[tuple[str | None, ...]] = []
+
+    def counting(row: tuple[str | None, ...]) -> NameParts:
+        calls.append(row)
+        return parse_name(*row)
+
+    def another(row: tuple[str | None, ...]) -> NameParts:
+        other.append(row)
+        return parse_name(*row)
+
+    cells = pl.Series(["Иванов Иван Ильич", "Петрова Анна", "Anna Maslova"])
+    first = parse_plain_full(cells, counting)
+    parsed = len(calls)
+    assert parsed > 0
+    again = parse_plain_full(pl.Series(["Анна Петрова", "Иванов Иван Ильич"]), counting)
+    assert len(calls) == parsed + 1  # only the new word order's first-name parts
+    assert again.filter(pl.col("full_name") == "Иванов Иван Ильич").equals(
+        first.filter(pl.col("full_name") == "Иванов Иван Ильич")
+    )
+    parse_plain_full(cells, another)
+    assert len(other) == parsed  # another parser's parts are its own

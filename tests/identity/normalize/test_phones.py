@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from identity.normalize.phones import Phone, is_junk_digits, normalize_phones, parse_phone_cell
+from identity.normalize.phones_fast import fast_short
 
 M = "+79164821735"  # a plain MTS mobile used throughout
 FIX = "+74954821735"
@@ -241,6 +242,26 @@ def _assert_paths_agree(raw: str) -> None:
 )
 def test_fast_path_agrees_with_phonenumbers(code, body, fmt):
     _assert_paths_agree(fmt.format(a=code, b=body, b3=body[:3], b2=body[3:5], b22=body[5:]))
+
+
+def test_short_cells_skip_phonenumbers_only_when_nothing_can_be_valid():
+    cells = ["8-916-79", " +7 (812) 396- ", "1234567", "8 (3452) 64-4", "77777"]
+    kept = ["8 (810) 43 12", "+683 4002", "+8 916 79", "8-916-79 доб. 1", "89164821735"]
+    answered = fast_short(pl.Series(cells + kept))
+    assert answered["raw"].to_list() == cells
+    invalid, junk = "phone_invalid", "phone_junk"
+    assert answered["phone_flags"].to_list() == [invalid, invalid, junk, invalid, junk]
+    for raw in cells + kept:
+        _assert_paths_agree(raw)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    prefix=st.sampled_from(["", "+7", "+7 ", "+", "+8", "8", "810", "(", " ", "+683 ", "8 (810) "]),
+    body=st.text(alphabet="0123456789 ()-", min_size=1, max_size=12),
+)
+def test_short_cells_agree_with_phonenumbers(prefix, body):
+    _assert_paths_agree(prefix + body)
 
 
 @pytest.mark.parametrize(
