@@ -3,6 +3,7 @@ stages only batches it has not seen, and forgets batches no longer in force."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -114,7 +115,7 @@ def test_slices_staged_in_worker_processes_match(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stagework, "PARALLEL_FROM_ROWS", 0)
-    monkeypatch.setattr(stagework.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     stage_batches(ws, chunk_rows=20)
     _assert_same_as_scratch(ws)
 
@@ -149,7 +150,7 @@ def test_a_damaged_batch_names_itself_and_caches_nothing(
 ) -> None:
     if workers:
         monkeypatch.setattr(stagework, "PARALLEL_FROM_ROWS", 0)
-        monkeypatch.setattr(stagework.os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
     damaged = Path(current_batches(ws)[0]["dir"])
     (damaged / "records.parquet").write_bytes(b"PAR1 not a parquet file PAR1")
     with pytest.raises(StageError) as caught:

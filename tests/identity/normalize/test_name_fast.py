@@ -137,12 +137,19 @@ def test_bulk_path_answers_latin_names_and_initials_as_the_per_cell_parse() -> N
         assert row == _as_row(cell), cell
 
 
+#: full name, surname, first name, patronymic cells
+NameRow = tuple[str | None, str, str, None]
+
+
 def test_surname_and_first_name_fields_take_the_bulk_path_unless_a_cell_fills_a_gap() -> None:
     pairs = list(product(SURNAMES, FIRSTS))
-    alone = [(None, s, f, None) for s, f in pairs]
-    same_cell = [(f"{s} {f}", s, f, None) for s, f in pairs]
-    with_patronymic = [(f"{s} {f} Ильич", s, f, None) for s, f in pairs[:10]]
-    two_words = [(None, "Иванов", "Иван Ильич", None), ("Иван Ильич", "Иванов", "Иван", None)]
+    alone: list[NameRow] = [(None, s, f, None) for s, f in pairs]
+    same_cell: list[NameRow] = [(f"{s} {f}", s, f, None) for s, f in pairs]
+    with_patronymic: list[NameRow] = [(f"{s} {f} Ильич", s, f, None) for s, f in pairs[:10]]
+    two_words: list[NameRow] = [
+        (None, "Иванов", "Иван Ильич", None),
+        ("Иван Ильич", "Иванов", "Иван", None),
+    ]
     rows = alone + same_cell + with_patronymic + two_words
     schema = dict.fromkeys(["full_name", "last", "first", "middle"], pl.String)
     frame = pl.DataFrame(rows, schema=schema, orient="row")
