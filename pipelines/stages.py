@@ -96,7 +96,9 @@ def stage_stage(ws: Workspace, run_id: str) -> StageCounts:
         [done.ingest_quarantine, done.stage_quarantine, failed_file_quarantine(files)]
     ).sort("source", "source_file", "source_row", nulls_last=True)
     ws.staged_dir.mkdir(parents=True, exist_ok=True)
-    staged.sink_parquet(ws.staged_dir / "staged.parquet")  # streamed: never whole in memory
+    # streamed: never whole in memory; zstd level 1 writes ~0.3 CPU-s faster at 1M than the
+    # default level, for a file of about the same size
+    staged.sink_parquet(ws.staged_dir / "staged.parquet", compression_level=1)
     quarantine.write_parquet(ws.staged_dir / "quarantine.parquet")
     rows_in = done.staged_rows + done.stage_quarantine.height + done.ingest_quarantine.height
     return StageCounts(
