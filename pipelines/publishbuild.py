@@ -52,7 +52,7 @@ def spill(folder: Path, name: str, frame: pl.DataFrame, *, compress: bool = True
 
 
 def build_tables(ws: Workspace, scratch: Path, started: datetime) -> BuiltTables:
-    """record_links, every profile table and the profiles_history rows, each spilled when final.
+    """record_links, every profile table and the profiles_history hashes, each spilled when final.
 
     The staged records are scanned straight into the one frame the builders share; each table
     is written and let go as soon as it is final.
@@ -69,9 +69,9 @@ def build_tables(ws: Workspace, scratch: Path, started: datetime) -> BuiltTables
         files.append((name, spill(scratch, name, frame)))
         if name == "profiles":
             customers = frame.height
-            history = history_snapshot(frame)  # mirrored from DuckDB, not from this file
+            hashes = history_snapshot(frame)  # the rows are read from the stored profiles
             files.append(
-                ("profiles_history", spill(scratch, "profiles_history", history, compress=False))
+                ("profiles_history", spill(scratch, "profiles_history", hashes, compress=False))
             )
 
     rules = pl.read_parquet(ident / "assignments.parquet", columns=["record_key", "match_rule"])

@@ -259,19 +259,19 @@ def prune_snapshots(con: duckdb.DuckDBPyConnection, keep: int) -> list[int]:
         return []
     rows = con.execute("SELECT snapshot FROM snapshots ORDER BY snapshot DESC").fetchall()
     older = sorted(int(r[0]) for r in rows[max(keep, 1) :])
-    dropped = []
-    for number in older:
-        prefix = snapshot_table_name(number, "")
-        names = con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? "
-            "AND starts_with(table_name, ?)",
-            [SNAPSHOT_SCHEMA, prefix],
-        ).fetchall()
-        for (name,) in names:
-            con.execute(f"DROP TABLE {quote_ident(SNAPSHOT_SCHEMA)}.{quote_ident(str(name))}")
-        if names:
-            dropped.append(number)
-    return dropped
+    return [number for number in older if drop_snapshot_tables(con, number)]
+
+
+def drop_snapshot_tables(con: duckdb.DuckDBPyConnection, number: int) -> bool:
+    """Drop every stored table of snapshot ``number``; whether there was any."""
+    names = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? "
+        "AND starts_with(table_name, ?)",
+        [SNAPSHOT_SCHEMA, snapshot_table_name(number, "")],
+    ).fetchall()
+    for (name,) in names:
+        con.execute(f"DROP TABLE {quote_ident(SNAPSHOT_SCHEMA)}.{quote_ident(str(name))}")
+    return bool(names)
 
 
 QUALITY_COLUMNS_SQL = (

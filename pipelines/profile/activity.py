@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.profile.common import TIME, parse_amount, parse_time
+from pipelines.profile.common import TIME, json_field, parse_amount, parse_time, typed
 from pipelines.schema import EVENT_SCHEMA
 
 #: Ticket statuses that mean "still being worked on" (lower-cased).
@@ -41,14 +41,15 @@ ACTIVITY_SCHEMA: dict[str, pl.DataType] = {
 
 def build_events(events: pl.DataFrame | None, links: pl.DataFrame) -> pl.DataFrame:
     """One row per event with its customer (null when its record is unknown), time and amount."""
-    frame = events if events is not None else pl.DataFrame(schema=EVENT_SCHEMA)
+    frame = (events if events is not None else pl.DataFrame(schema=EVENT_SCHEMA)).select(
+        list(EVENT_SCHEMA)
+    )
     return (
-        frame.select(list(EVENT_SCHEMA))
+        frame.with_columns(utm_source=json_field(frame.get_column("detail"), "utm_source"))
         .join(links.select("record_key", "customer_id"), on="record_key", how="left")
         .with_columns(
             occurred_ts=parse_time(pl.col("occurred_at")),
             amount_value=parse_amount(pl.col("amount")),
-            utm_source=pl.col("detail").str.json_path_match("$.utm_source"),
         )
         .select(
             "event_id",
@@ -89,14 +90,10 @@ def aggregate_activity(events: pl.DataFrame) -> pl.DataFrame:
         first_event_at=c("occurred_ts").min(),
         last_event_at=c("occurred_ts").max(),
     )
-    return (
-        agg.with_columns(
-            avg_check=pl.when(c("orders_count") > 0).then(c("orders_sum") / c("orders_count")),
-            orders_sum=pl.when(c("orders_count") > 0).then(c("orders_sum")),
-        )
-        .select(list(ACTIVITY_SCHEMA))
-        .cast(ACTIVITY_SCHEMA)  # type: ignore[arg-type]
-    )
+    return agg.with_columns(
+        avg_check=pl.when(c("orders_count") > 0).then(c("orders_sum") / c("orders_count")),
+        orders_sum=pl.when(c("orders_count") > 0).then(c("orders_sum")),
+    ).pipe(typed, ACTIVITY_SCHEMA)
 
 
 def _score(goodness: pl.Expr) -> pl.Expr:
@@ -135,9 +132,8 @@ def rfm_scores(activity: pl.DataFrame) -> pl.DataFrame:
 def lead_sources(events: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
     """customer_id → every utm_source seen (events and records), and the earliest one."""
     from_events = events.select("customer_id", at="occurred_ts", utm="utm_source")
-    from_records = frame.select(
-        "customer_id", at="record_at", utm=pl.col("extra").str.json_path_match("$.utm_source")
-    )
+    utm = json_field(frame.get_column("extra"), "utm_source")
+    from_records = frame.select("customer_id", at="record_at", utm=utm)
     seen = (
         pl.concat([from_events, from_records])
         .drop_nulls(["customer_id", "utm"])

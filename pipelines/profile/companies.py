@@ -15,7 +15,7 @@ import hashlib
 import polars as pl
 
 from identity.normalize.identifiers import repair_inn
-from pipelines.profile.common import TIME
+from pipelines.profile.common import TIME, json_field, typed
 
 COMPANY_SCHEMA: dict[str, pl.DataType] = {
     "company_id": pl.String(),
@@ -55,9 +55,13 @@ def company_mentions(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per record that names a company; ``frame`` is staged records with customer_id."""
     c = pl.col
     own = c("entity_kind") == "company"
-    extra_inn = _inn(c("extra").str.json_path_match("$.company_inn"))
-    extra_id = c("extra").str.json_path_match("$.company_id")
-    mentions = frame.filter(
+    extra = frame.get_column("extra")
+    said = frame.with_columns(
+        _extra_inn=json_field(extra, "company_inn"), _extra_id=json_field(extra, "company_id")
+    )
+    said = said.with_columns(_extra_inn=_inn(c("_extra_inn")))
+    extra_inn, extra_id = c("_extra_inn"), c("_extra_id")
+    mentions = said.filter(
         own | c("company_key").is_not_null() | extra_inn.is_not_null() | extra_id.is_not_null()
     ).with_columns(
         is_self=own,
@@ -67,8 +71,10 @@ def company_mentions(frame: pl.DataFrame) -> pl.DataFrame:
         m_ogrn=pl.when(own | c("company_key").is_not_null()).then(c("ogrn")),
         m_kpp=pl.when(own).then(c("kpp")),
         parent_key=pl.concat_str(c("source"), pl.lit("|"), extra_id),
-        official=c("extra").str.json_path_match("$.ОфициальноеНаименование"),
     )
+    mentions = mentions.with_columns(
+        official=json_field(mentions.get_column("extra"), "ОфициальноеНаименование")
+    ).drop("_extra_inn", "_extra_id")
     # a Представитель names its company by 1C id: borrow that record's ИНН and ОГРН
     parents = mentions.filter(c("is_self")).select(
         parent_key="record_key", p_inn="m_inn", p_ogrn="m_ogrn"
@@ -160,6 +166,6 @@ def build_companies(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         companies.select("company_id", self_id="customer_id"), on="company_id", how="left"
     ).filter(c("customer_id").ne_missing(c("self_id")))
     return (
-        companies.select(list(COMPANY_SCHEMA)).cast(COMPANY_SCHEMA).sort("company_id"),  # type: ignore[arg-type]
-        links.select(list(LINK_SCHEMA)).cast(LINK_SCHEMA).sort("customer_id", "company_id"),  # type: ignore[arg-type]
+        typed(companies, COMPANY_SCHEMA).sort("company_id"),
+        typed(links, LINK_SCHEMA).sort("customer_id", "company_id"),
     )

@@ -14,6 +14,8 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
+from pipelines.errors import PublishError
+
 #: Columns history adds in front of the profile's own.
 VERSION_COLUMNS: dict[str, str] = {
     "customer_id": "VARCHAR",
@@ -55,8 +57,12 @@ def content_hashes(profiles: pl.DataFrame) -> pl.Series:
 
 
 def history_snapshot(profiles: pl.DataFrame) -> pl.DataFrame:
-    """The profiles with ``content_hash`` (see ``content_hashes``)."""
-    return profiles.with_columns(content_hashes(profiles))
+    """``customer_id`` and ``content_hash`` of each profile, in the profiles' order.
+
+    What the publish hands over as ``profiles_history``: the rows themselves are read from the
+    snapshot's ``profiles`` table (``versions_view_sql``), not written and loaded a second time.
+    """
+    return profiles.select("customer_id", content_hashes(profiles))
 
 
 def _q(name: str) -> str:
@@ -66,6 +72,22 @@ def _q(name: str) -> str:
 def _qt(name: str) -> str:
     """A quoted table name; ``schema.table`` (names of ours, never user values) is split."""
     return ".".join(_q(part) for part in name.split("."))
+
+
+def misaligned_sql(profiles: str, hashes: str) -> str:
+    """Rows where the hashes (in the profiles' order) do not belong to the profile beside them."""
+    return (
+        f"SELECT count(*) FROM {_qt(profiles)} AS p POSITIONAL JOIN {_qt(hashes)} AS h "  # noqa: S608
+        "WHERE p.customer_id IS DISTINCT FROM h.customer_id"
+    )
+
+
+def versions_view_sql(view: str, profiles: str, hashes: str) -> str:
+    """The incoming versions: each stored profile beside its content hash, in the stored order."""
+    return (
+        f"CREATE OR REPLACE TEMP VIEW {_qt(view)} AS SELECT p.*, h.content_hash "  # noqa: S608
+        f"FROM {_qt(profiles)} AS p POSITIONAL JOIN {_qt(hashes)} AS h"
+    )
 
 
 def create_history_sql(table: str, view: str) -> str:
@@ -124,4 +146,35 @@ def apply_history(
         if name not in existing:  # a column added since the table was created
             con.execute(f"ALTER TABLE {_qt(table)} ADD COLUMN {_q(name)} {kind}")
     con.execute(close_versions_sql(table, view), [at])
-    con.execute(insert_versions_sql(table, view, list(incoming)), [at, run_id])
+    # the incoming rows probe the (narrow) open versions, never the reverse: new versions keep
+    # the incoming order on one thread, and no hash table holds every incoming profile
+    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    try:
+        con.execute(insert_versions_sql(table, view, list(incoming)), [at, run_id])
+    finally:
+        con.execute("SET disabled_optimizers = ?", [before])
+
+
+def version_profiles(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    profiles: str,
+    hashes: str,
+    run_id: str,
+    at: datetime,
+) -> None:
+    """``apply_history`` with the stored ``profiles`` beside their content ``hashes`` (in the
+    profiles' order, ``history_snapshot``): the rows are not handed over a second time."""
+    wrong = con.execute(misaligned_sql(profiles, hashes)).fetchall()[0][0]
+    if wrong:
+        raise PublishError(
+            f"{table}: {wrong} content hashes do not match the profile in their row; hand over "
+            "history_snapshot(profiles) of the profiles published"
+        )
+    view = "_incoming_versions"
+    con.execute(versions_view_sql(view, profiles, hashes))
+    try:
+        apply_history(con, table, view, run_id, at)
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS {_q(view)}")

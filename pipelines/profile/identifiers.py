@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.profile.common import SourceSets, typed
 from pipelines.profile.golden import candidates
 
 #: identifier type → golden attribute whose candidates it lists
@@ -36,20 +37,21 @@ def build_identifiers(frame: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame
     chosen = golden.filter(pl.col("attribute").is_in(IDENTIFIER_TYPES)).select(
         "customer_id", type="attribute", value="value", is_golden=pl.lit(True)
     )
+    seen = pl.concat(parts)
+    sources = SourceSets(seen.get_column("source"))
+    grouped = seen.group_by("customer_id", "type", "value").agg(
+        pl.col("valid").any(),
+        sources.agg(),
+        record_count=pl.col("record_key").n_unique(),
+        first_seen=pl.col("record_at").min(),
+        last_seen=pl.col("record_at").max(),
+    )
+    del seen
     return (
-        pl.concat(parts)
-        .group_by("customer_id", "type", "value")
-        .agg(
-            valid=pl.col("valid").any(),
-            sources=pl.col("source").unique().sort(),
-            record_count=pl.col("record_key").n_unique(),
-            first_seen=pl.col("record_at").min(),
-            last_seen=pl.col("record_at").max(),
-        )
+        sources.lists(grouped)
         .join(chosen, on=["customer_id", "type", "value"], how="left")
         .with_columns(pl.col("is_golden").fill_null(False))
-        .select(list(IDENTIFIERS_SCHEMA))
-        .cast(IDENTIFIERS_SCHEMA)  # type: ignore[arg-type]
+        .pipe(typed, IDENTIFIERS_SCHEMA)
         .sort(
             ["customer_id", "type", "is_golden", "valid", "record_count", "value"],
             descending=[False, False, True, True, True, False],
