@@ -39,7 +39,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy pipelines identity quality dagster_project benchmarks
+	$(BIN)/mypy pipelines identity quality dagster_project benchmarks tests
 
 check: lint typecheck test
 

@@ -29,7 +29,10 @@ def _publish(con: duckdb.DuckDBPyConnection, tmp: Path, profiles: pl.DataFrame, 
 
 
 def _history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.sql("SELECT * FROM profiles_history ORDER BY customer_id, valid_from").pl()
+    frame: pl.DataFrame = con.sql(
+        "SELECT * FROM profiles_history ORDER BY customer_id, valid_from"
+    ).pl()
+    return frame
 
 
 def test_versions_open_close_and_name_what_changed(tmp_path: Path) -> None:

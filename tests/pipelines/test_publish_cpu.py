@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -36,7 +38,7 @@ EVENTS = [
 ]  # fmt: skip
 
 
-def _tables(rows: list[dict[str, object]], link: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def _tables(rows: list[dict[str, Any]], link: pl.DataFrame) -> dict[str, pl.DataFrame]:
     frame = staged(rows)
     return build_profile_tables(frame, link, events(EVENTS), ProfileConfig(), TODAY)
 
