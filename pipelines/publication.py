@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import polars as pl
 
 from pipelines.errors import PublishError
+from pipelines.mirror import Table, incoming, swap_in, write_mirror
 from pipelines.profile.history import version_profiles
 from pipelines.warehouse import (
     PUBLISHED_TABLES,
@@ -40,27 +40,6 @@ from pipelines.warehouse import (
 log = logging.getLogger(__name__)
 
 
-def _mirror_staging(target: Path) -> Path:
-    return target.with_name(target.name + ".incoming")
-
-
-#: A table to publish: a frame, or a Parquet file holding it (read by DuckDB, copied as the
-#: mirror — the frame never has to be in memory).
-Table = pl.DataFrame | Path
-
-
-def _write_mirror(tables: Mapping[str, Table], target: Path) -> Path:
-    """Add ``tables`` to the side folder of the mirror (swapped in after the commit)."""
-    staging = _mirror_staging(target)
-    staging.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        if isinstance(table, Path):
-            shutil.copyfile(table, staging / f"{name}.parquet")  # not a link: files get rewritten
-        else:
-            table.write_parquet(staging / f"{name}.parquet")
-    return staging
-
-
 def _register(con: duckdb.DuckDBPyConnection, view: str, table: Table) -> None:
     if isinstance(table, Path):
         con.read_parquet(str(table)).create_view(view, replace=True)
@@ -73,15 +52,6 @@ def _unregister(con: duckdb.DuckDBPyConnection, view: str, table: Table) -> None
         con.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
     else:
         con.unregister(view)
-
-
-def _swap_mirror(staging: Path, target: Path) -> None:
-    old = target.with_name(target.name + ".previous")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 #: Rows in a DuckDB row group (its default). A file in row groups of exactly this many rows (the
@@ -196,7 +166,7 @@ class Publication:
         self.stored = self.committed = False
 
     def __enter__(self) -> Publication:
-        shutil.rmtree(_mirror_staging(self.mirror_dir), ignore_errors=True)
+        shutil.rmtree(incoming(self.mirror_dir), ignore_errors=True)
         threads = self.con.execute("SELECT current_setting('threads')").fetchall()
         self.parallel = max(1, min(LOAD_THREADS, int(threads[0][0])))
         self._settings.__enter__()
@@ -220,7 +190,7 @@ class Publication:
     def _load(self, name: str, table: Table) -> None:
         _load_table(self.con, self.number, name, table, self.run, self.parallel)
         if name not in VERSIONED_TABLES:
-            _write_mirror({name: table}, self.mirror_dir)
+            write_mirror({name: table}, self.mirror_dir)
 
     def commit(self, run: Mapping[str, Any]) -> None:
         """Load and store the tables; then index them, log the run and the snapshot and switch
@@ -267,7 +237,7 @@ class Publication:
         except duckdb.TransactionException:  # none open: stopped between the transactions
             pass
         finally:
-            shutil.rmtree(_mirror_staging(self.mirror_dir), ignore_errors=True)
+            shutil.rmtree(incoming(self.mirror_dir), ignore_errors=True)
         if self.stored:  # unpublished; if this fails too, the next publish drops them
             try:
                 drop_snapshot_tables(self.con, self.number)
@@ -276,7 +246,7 @@ class Publication:
 
     def _finish_mirror(self) -> None:
         """After the commit: ``runs`` and the versioned tables, then swap the mirror in."""
-        staging = _mirror_staging(self.mirror_dir)
+        staging = incoming(self.mirror_dir)
         staging.mkdir(parents=True, exist_ok=True)
         runs = self.con.sql("SELECT * FROM runs ORDER BY started_at").pl()
         runs.write_parquet(staging / "runs.parquet")
@@ -285,7 +255,7 @@ class Publication:
                 self.con.sql(f"SELECT * FROM {quote_ident(name)}").pl().write_parquet(  # noqa: S608
                     staging / f"{name}.parquet", compression="zstd", compression_level=1
                 )
-        _swap_mirror(staging, self.mirror_dir)
+        swap_in(staging, self.mirror_dir)
 
 
 def publish(

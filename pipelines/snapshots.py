@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from pipelines.errors import SvodError
-from pipelines.publication import _swap_mirror
+from pipelines.mirror import swap_in
 from pipelines.warehouse import (
     SNAPSHOT_SCHEMA,
     copy_table_sql,
@@ -85,7 +85,7 @@ def _mirror_from_warehouse(con: duckdb.DuckDBPyConnection, tables: list[str], ta
             con.sql(f"SELECT * FROM main.{quote_ident(name)}").pl().write_parquet(  # noqa: S608
                 staging / f"{name}.parquet"
             )
-    _swap_mirror(staging, target)
+    swap_in(staging, target)
 
 
 def batches_at_snapshot(con: duckdb.DuckDBPyConnection, number: int) -> tuple[set[str], datetime]:

@@ -48,7 +48,7 @@ def test_a_failed_mirror_write_leaves_tables_and_mirror_as_they_were(
     def broken(tables: object, target: Path) -> Path:
         raise OSError("disk full")
 
-    monkeypatch.setattr(publication, "_write_mirror", broken)
+    monkeypatch.setattr(publication, "write_mirror", broken)
     with pytest.raises(PublishError, match="disk full"):
         publish(con, {"profiles": pl.DataFrame({"customer_id": ["C2"]})}, _run("r2"), mirror)
     assert con.sql("SELECT customer_id FROM profiles").fetchall() == [("C1",)]
