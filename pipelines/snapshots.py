@@ -26,6 +26,7 @@ from pipelines.mirror import swap_in
 from pipelines.warehouse import (
     SNAPSHOT_SCHEMA,
     copy_table_sql,
+    drop_snapshot_tables,
     next_snapshot,
     quote_ident,
     snapshot_table,
@@ -138,6 +139,7 @@ def rollback(
     con.execute("BEGIN TRANSACTION")
     try:
         number = next_snapshot(con)
+        drop_snapshot_tables(con, number)  # left by a publish that stopped before it was logged
         for name in restored:
             con.execute(copy_table_sql(snapshot_table(number, name), snapshot_table(target, name)))
         number = take_snapshot(

@@ -14,6 +14,7 @@ from pipelines import publication, warehouse
 from pipelines.errors import PublishError
 from pipelines.profile.history import history_snapshot
 from pipelines.publication import publish
+from pipelines.snapshots import rollback
 from pipelines.warehouse import RUNS_COLUMNS
 
 
@@ -75,6 +76,18 @@ def test_tables_left_by_a_publish_stopped_between_its_transactions_are_replaced(
     assert not warehouse.table_exists(con, "companies")
     history = con.sql("SELECT customer_id, valid_to FROM profiles_history ORDER BY 1").fetchall()
     assert history == [("C1", None), ("C2", None)]
+
+
+def test_a_rollback_does_not_publish_tables_left_by_a_stopped_publish(tmp_path: Path) -> None:
+    con, mirror = duckdb.connect(str(tmp_path / "w.duckdb")), tmp_path / "published"
+    publish(con, _tables(["C1"]), _run("r1"), mirror)
+    publish(con, _tables(["C1", "C2"]), _run("r2"), mirror)
+    left = warehouse.snapshot_table(3, "companies")  # a stopped publish's, never logged
+    con.execute(f"CREATE TABLE {left} AS SELECT 'stale' AS company_id")
+    rollback(con, mirror, 1)
+    assert "s000003_companies" not in _stored(con)
+    assert not warehouse.table_exists(con, "companies")
+    assert con.sql("SELECT customer_id FROM profiles").fetchall() == [("C1",)]
 
 
 def test_versions_are_read_from_the_stored_profiles_beside_their_hashes(tmp_path: Path) -> None:
