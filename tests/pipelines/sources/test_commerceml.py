@@ -14,7 +14,7 @@ from pipelines.errors import SourceFileError
 from pipelines.schema import EVENT_SCHEMA, RAW_SCHEMA
 from pipelines.sources import commerceml
 from pipelines.sources._cml_stream import HtmlEntities
-from tests.pipelines.sources.cml_files import source_file
+from tests.pipelines.sources.source_files import source_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "commerceml"
 ROMASHKA = "a3f0c2d4-0b1e-11ef-8f3a-00155d01a0b7"

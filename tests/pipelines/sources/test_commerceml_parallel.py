@@ -14,7 +14,7 @@ from pipelines.errors import SourceFileError
 from pipelines.sample import write_benchmark_commerceml
 from pipelines.sources import _cml_merge, _cml_parallel, commerceml
 from pipelines.sources.base import ReadResult, SourceFile
-from tests.pipelines.sources.cml_files import source_file
+from tests.pipelines.sources.source_files import source_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "commerceml"
 

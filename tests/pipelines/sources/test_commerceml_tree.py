@@ -17,8 +17,8 @@ from pipelines.sources import _cml_tree, commerceml
 from pipelines.sources._cml_map import NAMES, to_dict
 from pipelines.sources._cml_stream import HtmlEntities, parse_error
 from pipelines.sources.base import SourceFile, quarantine_rows
-from tests.pipelines.sources.cml_files import source_file
 from tests.pipelines.sources.cml_random import commerceml as random_commerceml
+from tests.pipelines.sources.source_files import source_file
 
 _OWNER_PARENTS = {"Классификатор", "Каталог", "ПакетПредложений", "ИзмененияПакетаПредложений"}
 

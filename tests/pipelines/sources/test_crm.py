@@ -12,20 +12,15 @@ import xlsxwriter
 from pipelines.sources.base import SourceFile
 from pipelines.sources.crm import detect_profile
 from pipelines.sources.spreadsheets import read
+from tests.pipelines.sources.source_files import source_file as make_source_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheets"
 
 
 def source_file(path: Path, mapping: dict[str, str] | None = None) -> SourceFile:
-    return SourceFile(
-        path=path,
-        relpath=f"crm/{path.name}",
-        source="crm",
-        kind="spreadsheet",
-        sha256="0" * 64,
-        batch_id="b1",
-        ingested_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
-        mapping=mapping or {},
+    at = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    return make_source_file(
+        path, source="crm", kind="spreadsheet", folder="crm", mapping=mapping, ingested_at=at
     )
 
 

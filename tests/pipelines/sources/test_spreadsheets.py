@@ -13,21 +13,20 @@ import xlsxwriter
 from pipelines.errors import SourceFileError
 from pipelines.sources.base import SourceFile
 from pipelines.sources.spreadsheets import read
+from tests.pipelines.sources.source_files import source_file as make_source_file
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
 
 def source_file(path: Path, mapping: dict[str, str] | None = None, **options: object) -> SourceFile:
-    return SourceFile(
-        path=path,
-        relpath=f"sales/{path.name}",
+    return make_source_file(
+        path,
         source="sales",
         kind="spreadsheet",
-        sha256="0" * 64,
-        batch_id="b1",
-        ingested_at=NOW,
+        folder="sales",
+        mapping=mapping,
         options=options,
-        mapping=mapping or {},
+        ingested_at=NOW,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +13,13 @@ from pipelines.errors import SourceFileError
 from pipelines.schema import EVENT_SCHEMA, RAW_SCHEMA
 from pipelines.sources import tickets
 from pipelines.sources.base import SourceFile
+from tests.pipelines.sources.source_files import source_file as make_source_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tickets"
 
 
 def source_file(path: Path) -> SourceFile:
-    return SourceFile(
-        path=path,
-        relpath=f"inbox/{path.name}",
-        source="desk",
-        kind="tickets",
-        sha256="0" * 64,
-        batch_id="b1",
-        ingested_at=datetime(2026, 11, 25, tzinfo=UTC),
-    )
+    return make_source_file(path, source="desk", kind="tickets")
 
 
 def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:

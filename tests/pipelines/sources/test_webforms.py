@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,21 +13,13 @@ from pipelines.errors import SourceFileError
 from pipelines.schema import EVENT_SCHEMA, RAW_SCHEMA
 from pipelines.sources import webforms
 from pipelines.sources.base import SourceFile
+from tests.pipelines.sources.source_files import source_file as make_source_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webforms"
 
 
 def source_file(path: Path, mapping: dict[str, str] | None = None) -> SourceFile:
-    return SourceFile(
-        path=path,
-        relpath=f"inbox/{path.name}",
-        source="tilda",
-        kind="webform",
-        sha256="0" * 64,
-        batch_id="b1",
-        ingested_at=datetime(2026, 11, 25, tzinfo=UTC),
-        mapping=mapping or {},
-    )
+    return make_source_file(path, source="tilda", kind="webform", mapping=mapping)
 
 
 def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
