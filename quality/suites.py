@@ -173,18 +173,22 @@ def staged_suite(
     return {"staged": flags, "reconcile": reconcile}, specs
 
 
-def aligned(staged: pl.DataFrame, links: pl.DataFrame) -> bool:
-    """True when ``links`` has one row per staged record, in the same order, keys unique.
+def keys_aligned(keys: pl.Series, other: pl.Series) -> bool:
+    """Whether ``other`` holds ``keys`` row for row, with no nulls, in strictly increasing order.
 
-    Both files are written sorted by record_key, so this is the usual case; two comparisons
-    (equal keys row by row, strictly increasing) tell, and the join and the per-record link
-    count are then known without hashing a million keys.
+    Staged records, links and assignments are all written sorted by record_key, so this is the
+    usual case; two comparisons tell, and a join of such tables on the key is a side-by-side
+    stack (no hashing of a million keys, and the rows stay in key order).
     """
-    keys = staged.get_column("record_key")
     n = keys.len()
-    if links.height != n or keys.null_count() or not links["record_key"].equals(keys):
+    if n != other.len() or keys.null_count() or not keys.equals(other):
         return False
     return n < 2 or bool((keys.slice(1) > keys.slice(0, n - 1)).all())
+
+
+def aligned(staged: pl.DataFrame, links: pl.DataFrame) -> bool:
+    """True when ``links`` has one row per staged record, in the same order, keys unique."""
+    return keys_aligned(staged.get_column("record_key"), links.get_column("record_key"))
 
 
 def linked_records(staged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:

@@ -19,12 +19,13 @@ from pipelines.profile.activity import (
     lead_sources,
     rfm_scores,
 )
-from pipelines.profile.common import SourceSets, aligned, customer_codes, with_customer
+from pipelines.profile.common import SourceSets, customer_codes, with_customer
 from pipelines.profile.companies import build_companies
 from pipelines.profile.consent import CHANNELS, consent_statements, resolve_consent
 from pipelines.profile.golden import golden_columns, golden_values
 from pipelines.profile.identifiers import IDENTIFIER_TYPES, build_identifiers, ranked_lists
 from pipelines.profile.segments import segment_columns
+from quality.suites import keys_aligned
 
 PROFILE_COLUMNS: tuple[str, ...] = (
     "customer_id", "entity_kind", "customer_type",
@@ -188,7 +189,7 @@ def record_links(
     records = staged.lazy().select("record_key", *lineage, "batch_id", "entity_kind").collect()
     order = ["record_key", "customer_id", "entity_kind", "match_rule", *lineage, "batch_id"]
     keys = records.get_column("record_key")
-    if aligned(keys, links.get_column("record_key")) and keys.equals(
+    if keys_aligned(keys, links.get_column("record_key")) and keys.equals(
         rules.get_column("record_key")
     ):
         found = [links.get_column("customer_id"), rules.get_column("match_rule")]

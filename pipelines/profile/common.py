@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from quality.suites import keys_aligned
+
 #: Formats tried in order; a time without an offset is taken as UTC.
 TIME_FORMATS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S%z",
@@ -79,18 +81,6 @@ def parse_yes_no(expr: pl.Expr) -> pl.Expr:
         .then(pl.lit(False))
         .otherwise(pl.lit(None, pl.Boolean))
     )
-
-
-def aligned(keys: pl.Series, other: pl.Series) -> bool:
-    """Whether ``other`` holds ``keys`` in the same, strictly increasing order.
-
-    Resolution writes its links and assignments in the staged records' order, so a join of
-    them on the record key is a horizontal stack: no hashing, and the rows stay in key order.
-    """
-    n = keys.len()
-    if n != other.len() or not keys.equals(other):
-        return False
-    return n < 2 or bool((keys.slice(1) > keys.slice(0, n - 1)).all())
 
 
 def json_field(text: pl.Series, key: str) -> pl.Series:
@@ -174,7 +164,9 @@ def with_customer(staged: pl.DataFrame | pl.LazyFrame, links: pl.DataFrame) -> p
     """
     lazy = staged.lazy()
     ids = links.get_column("customer_id")
-    if aligned(lazy.select("record_key").collect().to_series(), links.get_column("record_key")):
+    if keys_aligned(
+        lazy.select("record_key").collect().to_series(), links.get_column("record_key")
+    ):
         joined = lazy.with_columns(ids)
     else:
         joined = lazy.join(links.lazy().select("record_key", "customer_id"), on="record_key")

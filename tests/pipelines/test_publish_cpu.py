@@ -10,8 +10,9 @@ from polars.testing import assert_frame_equal
 
 from pipelines.config import ProfileConfig
 from pipelines.profile.build import build_profile_tables, record_links
-from pipelines.profile.common import SourceSets, aligned, customer_codes, json_field, with_customer
+from pipelines.profile.common import SourceSets, customer_codes, json_field, with_customer
 from pipelines.profile.golden import golden_values
+from quality.suites import keys_aligned
 from tests.pipelines.profile_helpers import TODAY, events, links, staged
 
 MINTED = ["C0A1B2C3D4E5F607", "C00000000000000A", "C0B00000000000FF"]  # as the registry mints
@@ -45,10 +46,12 @@ def _tables(rows: list[dict[str, Any]], link: pl.DataFrame) -> dict[str, pl.Data
 
 def test_aligned_needs_the_same_keys_in_strictly_increasing_order() -> None:
     keys = pl.Series(["a|1", "a|2", "b|1"])
-    assert aligned(keys, keys.clone())
-    assert not aligned(keys, keys.reverse())
-    assert not aligned(keys, keys.head(2))
-    assert not aligned(pl.Series(["a", "a"]), pl.Series(["a", "a"]))  # duplicates: join them
+    assert keys_aligned(keys, keys.clone())
+    assert not keys_aligned(keys, keys.reverse())
+    assert not keys_aligned(keys, keys.head(2))
+    assert not keys_aligned(pl.Series(["a", "a"]), pl.Series(["a", "a"]))  # duplicates: join them
+    with_null = pl.Series(["a", None, "b"])
+    assert not keys_aligned(with_null, with_null.clone())  # a null key is never lined up
 
 
 def test_minted_ids_coded_as_hex_numbers_give_the_order_of_the_text() -> None:
@@ -89,7 +92,7 @@ def test_links_in_record_order_are_stacked_and_equal_a_join() -> None:
     frame, link = staged(ROWS), links(ROWS)
     order = frame.sort("record_key")
     in_order = link.sort("record_key")
-    assert aligned(order.get_column("record_key"), in_order.get_column("record_key"))
+    assert keys_aligned(order.get_column("record_key"), in_order.get_column("record_key"))
     rules = in_order.select("record_key", match_rule=pl.lit("phone"))
     shuffled = in_order.reverse()
     stacked = record_links(order, in_order, rules)
