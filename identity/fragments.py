@@ -18,7 +18,7 @@ import polars as pl
 from identity.arrays import union_ints
 from identity.clustering import Attributes, ClusterState
 from identity.comparison import compare
-from identity.model import Model, score
+from identity.model import Model, total_weight
 from identity.prepared import Prepared
 from identity.scoring import conflict_reason
 from identity.settings import EngineSettings
@@ -106,7 +106,7 @@ def merge_fragments(
             tf=tf,
             prepared=prepared,
         )
-        total = score(levels, model)[1]
+        total = total_weight(levels, model)
         cross = cross.with_columns(
             p=pl.Series(1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))),
             w=pl.Series(total),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from identity.comparison import COMPARISONS, NAMES, TF_VALUE
+from identity.comparison import COMPARISONS, NAMES, TF_VALUE, Comparison
 from identity.features import value_counts
 
 _SMOOTH = 0.5
@@ -167,22 +167,37 @@ def tf_tables(features: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return out
 
 
+def _weight(levels: pl.DataFrame, comp: Comparison, table: np.ndarray, model: Model) -> np.ndarray:
+    """One comparison's weight per pair (float64; 0 where not comparable), TF-adjusted where
+    the pair agrees exactly on a value whose frequency is known."""
+    lv = levels.get_column(comp.name).to_numpy()
+    w: np.ndarray = np.concatenate(([0.0], table))[lv.astype(np.intp) + 1]  # level -1 → 0
+    if comp.tf_level is not None and comp.name in TF_VALUE:
+        share = levels.get_column(f"tf_{TF_VALUE[comp.name]}").to_numpy()
+        rows = np.flatnonzero((lv == comp.tf_level) & (share > 0))
+        u_avg = model.u_random[comp.name][comp.tf_level]
+        adjust = np.log2(u_avg / np.maximum(share[rows].astype(np.float64), 1e-12))
+        w[rows] += np.clip(adjust, -_MAX_TF_BONUS * 2, _MAX_TF_BONUS)
+    return w
+
+
 def score(levels: pl.DataFrame, model: Model) -> tuple[pl.DataFrame, np.ndarray]:
     """Per-comparison weights (Float32, 0 where not comparable) and the total match weight."""
     weights = model.weights()
-    prior = float(np.log2(model.lam / (1 - model.lam)))
-    total = np.full(levels.height, prior)
+    total = np.full(levels.height, float(np.log2(model.lam / (1 - model.lam))))
     columns = {}
     for comp in COMPARISONS:
-        lv = levels.get_column(comp.name).to_numpy().astype(np.int64)
-        table = np.asarray(weights[comp.name])
-        w = np.where(lv >= 0, table[np.clip(lv, 0, None)], 0.0)
-        if comp.tf_level is not None and comp.name in TF_VALUE:
-            share = levels.get_column(f"tf_{TF_VALUE[comp.name]}").to_numpy().astype(np.float64)
-            u_avg = model.u_random[comp.name][comp.tf_level]
-            adjust = np.log2(u_avg / np.maximum(share, 1e-12))
-            adjust = np.clip(adjust, -_MAX_TF_BONUS * 2, _MAX_TF_BONUS)
-            w = np.where((lv == comp.tf_level) & (share > 0), w + adjust, w)
+        w = _weight(levels, comp, np.asarray(weights[comp.name], dtype=np.float64), model)
         columns[comp.name] = w.astype(np.float32)
         total += w
     return pl.DataFrame(columns), total
+
+
+def total_weight(levels: pl.DataFrame, model: Model) -> np.ndarray:
+    """The total match weight of each pair, as :func:`score` gives it, without the
+    per-comparison columns (millions of pairs: only their sum is kept)."""
+    weights = model.weights()
+    total = np.full(levels.height, float(np.log2(model.lam / (1 - model.lam))))
+    for comp in COMPARISONS:
+        total += _weight(levels, comp, np.asarray(weights[comp.name], dtype=np.float64), model)
+    return total

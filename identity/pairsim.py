@@ -9,6 +9,7 @@ swapped) are found with integer arithmetic on the digits: no string is made per 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -77,16 +78,18 @@ class Memo:
         self.width = np.int64(max(cols, 1))
         self.grid = np.zeros(rows * cols, dtype=np.float32)
         self.done = np.zeros(rows * cols, dtype=bool)
+        self.lock = threading.Lock()  # chunks are compared in two threads
 
     def lookup(
         self, a: np.ndarray, b: np.ndarray, left: np.ndarray, right: np.ndarray, score: Scorer
     ) -> np.ndarray:
         """``score(left[a], right[b])``, computing only the pairs not met before."""
         cell = a.astype(np.int64) * self.width + b
-        new = unique_ints(cell[~self.done[cell]])
-        if len(new):
-            self.grid[new] = score(left[new // self.width], right[new % self.width])
-            self.done[new] = True
+        with self.lock:  # a cell marked done keeps its score for good: read after the lock
+            new = unique_ints(cell[~self.done[cell]])
+            if len(new):
+                self.grid[new] = score(left[new // self.width], right[new % self.width])
+                self.done[new] = True
         out: np.ndarray = self.grid[cell]
         return out
 

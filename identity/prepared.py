@@ -9,6 +9,7 @@ have one. Everything is exact: the levels are those of comparing the strings the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,13 +48,15 @@ class Prepared:
     shares: dict[str, np.ndarray]  # "mob" / "smail": TF share per code of their dictionary
     tables: dict[str, pl.DataFrame | None]  # "mob" / "smail": the TF table (value, tf)
     memos: dict[str, Memo | None] = field(default_factory=dict)  # made on first use
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def memo(self, name: str, left: str, right: str) -> Memo | None:
         """The value pairs of similarity ``name`` scored so far (None: too many to keep)."""
-        if name not in self.memos:
-            rows, cols = len(self.values[left]), len(self.values[right])
-            self.memos[name] = Memo(rows, cols) if rows * cols <= MEMO_CELLS else None
-        return self.memos[name]
+        with self.lock:  # chunks are compared in two threads
+            if name not in self.memos:
+                rows, cols = len(self.values[left]), len(self.values[right])
+                self.memos[name] = Memo(rows, cols) if rows * cols <= MEMO_CELLS else None
+            return self.memos[name]
 
 
 def _shares(values: pl.Series, table: pl.DataFrame | None) -> pl.Series:

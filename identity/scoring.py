@@ -14,7 +14,7 @@ import polars as pl
 from identity.clustering import Attributes
 from identity.comparison import compare
 from identity.guards import CONFLICT_REASONS
-from identity.model import Model, estimate, level_distribution, score
+from identity.model import Model, estimate, level_distribution, total_weight
 from identity.prepared import Prepared
 from identity.settings import EngineSettings
 
@@ -121,8 +121,8 @@ def conflict_reason(dob_guard: bool) -> pl.Expr:
 def score_pairs(
     pairs: pl.DataFrame, levels: pl.DataFrame, model: Model | None, *, dob_guard: bool
 ) -> pl.DataFrame:
-    """``pairs`` with match_weight, probability, conflict and forced. Scored in chunks: the
-    per-field weights of millions of pairs are never all held (see
+    """``pairs`` with match_weight, probability, conflict and forced (only the total weight:
+    the per-field weights of millions of pairs are never held, see
     :func:`identity.evidence.link_evidence`)."""
     if not pairs.height or model is None:
         return pairs.with_columns(
@@ -131,10 +131,7 @@ def score_pairs(
             conflict=pl.lit(None, CONFLICT),
             forced=pl.lit(False, pl.Boolean()),
         )
-    step = 1_000_000
-    total = np.concatenate(
-        [score(levels.slice(i, step), model)[1] for i in range(0, levels.height, step)]
-    )
+    total = total_weight(levels, model)
     prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return pairs.with_columns(
         match_weight=pl.Series(total, dtype=pl.Float64),

@@ -7,6 +7,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
+from identity import comparison
 from identity.comparison import compare, prepare_records
 from identity.features import record_features
 from identity.guards import identifier_guards
@@ -69,3 +70,17 @@ def test_comparing_some_pairs_prepares_only_their_records_and_agrees() -> None:
     alone = compare(features, pairs)
     assert alone.equals(compare(features, pairs, prepared=prepare_records(features, None)))
     assert compare(features, pairs.clear()).columns == alone.columns
+
+
+def test_pairs_compared_in_chunks_on_two_threads_equal_one_pass(monkeypatch) -> None:
+    """Chunks share the prepared records and their memos across threads: the levels must be
+    those of comparing every pair at once, in the pairs' order."""
+    features, _ = identifier_guards(record_features(staged(PEOPLE)), EngineSettings())
+    n = features.height
+    left, right = np.triu_indices(n, k=1)
+    pairs = pl.DataFrame({"rid_l": left, "rid_r": right}).cast(pl.UInt32)
+    prepared = prepare_records(features, None)
+    whole = compare(features, pairs, prepared=prepare_records(features, None))
+    monkeypatch.setattr(comparison, "CHUNK", 7)
+    assert pairs.height > 3 * comparison.CHUNK
+    assert compare(features, pairs, prepared=prepared).equals(whole)
