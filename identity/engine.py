@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 #: DuckDB's memory for blocking; beyond it DuckDB spills to disk rather than grow
 DUCKDB_MEMORY = "1GB"
 
+#: a record's match rule: the kinds of link that joined it, by bit set (see ``_assignments``)
+MATCH_RULES = {
+    bits: "+".join(k for bit, k in ((1, "model"), (2, "must_link"), (4, "rule")) if bits & bit)
+    or "singleton"
+    for bits in range(8)
+}
+
 ASSIGNMENTS_SCHEMA: dict[str, pl.DataType] = {
     "record_key": pl.String(),
     "cluster_key": pl.String(),
@@ -225,29 +232,21 @@ def _assignments(
 ) -> pl.DataFrame:
     keys = features.get_column("record_key")
     linked = decisions.filter(pl.col("decision") == "linked")
-    kind = (
-        pl.when(pl.col("probability") >= FORCED)
-        .then(pl.lit("must_link"))
-        .when(pl.col("forced"))
-        .then(pl.lit("rule"))
-        .otherwise(pl.lit("model"))
+    n = len(label)
+    forced = linked.get_column("forced").fill_null(False).to_numpy()
+    must = linked.get_column("probability").fill_null(0.0).to_numpy() >= FORCED
+    # a record's rules: the kinds of its linked pairs, as a bit set (1 model, 2 must_link,
+    # 4 rule), counted per record with numpy rather than grouped as lists of strings
+    code = np.zeros(n, dtype=np.int64)
+    for bit, kind in ((1, ~must & ~forced), (2, must), (4, ~must & forced)):
+        for end in ("rid_l", "rid_r"):
+            rids = linked.get_column(end).to_numpy()[kind]
+            code[rids] |= bit
+    out = pl.DataFrame(
+        {
+            "record_key": keys,
+            "cluster_key": keys.gather(pl.Series(label)),
+            "match_rule": pl.Series(code).replace_strict(MATCH_RULES, return_dtype=pl.String()),
+        }
     )
-    ends = pl.concat(
-        [
-            linked.select(rid="rid_l", rule=kind),
-            linked.select(rid="rid_r", rule=kind),
-        ]
-    )
-    rules = ends.group_by("rid").agg(match_rule=pl.col("rule").unique().sort().str.join("+"))
-    out = (
-        pl.DataFrame(
-            {"rid": np.arange(len(label), dtype=np.uint32), "root": label.astype(np.uint32)}
-        )
-        .join(rules.cast({"rid": pl.UInt32}), on="rid", how="left", maintain_order="left")
-        .select(
-            record_key=keys,
-            cluster_key=keys.gather(pl.Series(label)),
-            match_rule=pl.col("match_rule").fill_null("singleton"),
-        )
-    )
-    return out if out.get_column("record_key").is_sorted() else out.sort("record_key")
+    return out if keys.is_sorted() else out.sort("record_key")
