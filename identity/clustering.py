@@ -181,24 +181,19 @@ def cluster_records(
         comp_l=comp_of.gather(pairs["rid_l"]), comp_r=comp_of.gather(pairs["rid_r"])
     ).filter(pl.col("comp_l") == pl.col("comp_r"))
     special = {r for p in must | cannot for r in p}
+    sizes = np.bincount(comp, minlength=1)
+    # a component of one record is simple: only the others are checked for conflicts
+    grouped = np.flatnonzero(sizes[comp] > 1)
     frame = pl.DataFrame(
         {
-            "rid": np.arange(n),
-            "comp": comp,
-            "dob": attrs.dob,
-            "gender": attrs.gender,
-            "inn": attrs.inn,
-        },
-        schema={
-            "rid": pl.Int64(),
-            "comp": pl.Int64(),
-            "dob": pl.Date(),
-            "gender": pl.String(),
-            "inn": pl.String(),
+            "rid": grouped,
+            "comp": comp[grouped],
+            "dob": pl.Series(attrs.dob, dtype=pl.Date()).gather(grouped),
+            "gender": pl.Series(attrs.gender, dtype=pl.String()).gather(grouped),
+            "inn": pl.Series(attrs.inn, dtype=pl.String()).gather(grouped),
         },
     )
     per_comp = frame.group_by("comp").agg(
-        size=pl.len(),
         ok=(pl.col("dob").n_unique() - pl.col("dob").null_count().clip(0, 1) <= 1)
         & (pl.col("gender").drop_nulls().n_unique() <= 1)
         & (pl.col("inn").drop_nulls().n_unique() <= 1)
@@ -210,11 +205,10 @@ def cluster_records(
     per_comp = per_comp.join(bad_pairs, left_on="comp", right_on="comp_l", how="left").with_columns(
         simple=pl.col("ok") & ~pl.col("bad").fill_null(False)
     )
-    hard = set(per_comp.filter(~pl.col("simple") & (pl.col("size") > 1))["comp"].to_list())
-    labels = frame.group_by("comp").agg(root=pl.col("rid").min())
-    label = (
-        frame.join(labels, on="comp", how="left", maintain_order="left")["root"].to_numpy().copy()
-    )
+    hard = set(per_comp.filter(~pl.col("simple"))["comp"].to_list())
+    roots = np.full(len(sizes), n, dtype=np.int64)
+    np.minimum.at(roots, comp, np.arange(n, dtype=np.int64))
+    label = roots[comp]
     decisions = _careful(
         scored.filter(pl.col("comp_l").is_in(list(hard))), attrs, forbid, label, cluster_threshold
     )
