@@ -20,6 +20,8 @@ from identity.arrays import union_ints
 from identity.prepared import Prepared, pair_frame, prepare
 
 CHUNK = 500_000
+#: fewer pairs than two chunks are split in two halves of at least this many, one per thread
+MIN_CHUNK = 50_000
 #: chunks compared side by side: the gathers, masks and rapidfuzz calls of a chunk run outside
 #: the GIL for most of their time, so a second thread uses the second core
 THREADS = 2
@@ -224,9 +226,10 @@ def compare(
             features = features.select(pl.all().gather(ends))
         prepared = prepare_records(features, tf)
     days = int(dob_conflict_years * 365.25)
+    size = min(CHUNK, max(MIN_CHUNK, -(-len(rid_l) // THREADS)))
 
     def chunk(start: int) -> pl.DataFrame:
-        end = start + CHUNK
+        end = start + size
         frame = pair_frame(
             prepared,
             rid_l[start:end],
@@ -236,7 +239,7 @@ def compare(
         )
         return _chunk_levels(frame, days)
 
-    starts = range(0, max(len(rid_l), 1), CHUNK)
+    starts = range(0, max(len(rid_l), 1), size)
     if len(starts) == 1:
         return chunk(0)
     with ThreadPoolExecutor(THREADS) as pool:
