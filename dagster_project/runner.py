@@ -17,10 +17,12 @@ import duckdb
 from dagster_project.defs.automation import RANGE_END, RANGE_START, batch_tags
 from dagster_project.defs.pipeline import ASSETS, BATCHES_NAME, FORCE_TAG, raw_batches
 from dagster_project.resources import build_resources, warehouse_path
-from pipelines.batches import inbox_batches
+from pipelines.batches import Batch, inbox_batches
 from pipelines.dryrun import prepare_dry_run
+from pipelines.ingest import BATCH_MARKER
 from pipelines.warehouse import table_exists
 from pipelines.workspace import Workspace
+from quality.gxcontext import preload, wait_for_preload
 
 QUIET_RUN_CONFIG: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
@@ -85,6 +87,13 @@ def _run_row(root: Path, run_id: str) -> dict[str, Any] | None:
     return run
 
 
+def _new_files(ws: Workspace, batches: list[Batch]) -> bool:
+    """Whether some inbox file is not ingested yet (so the run will check its layers)."""
+    return any(
+        not (ws.raw_dir / b.source.name / b.batch_id / BATCH_MARKER).is_file() for b in batches
+    )
+
+
 def run_pipeline(root: Path, *, verbose: bool = False, force: bool = False) -> RunOutcome:
     """Materialise every asset for the workspace at ``root`` in this process.
 
@@ -96,6 +105,10 @@ def run_pipeline(root: Path, *, verbose: bool = False, force: bool = False) -> R
     ws = Workspace.open(root)  # validates svod.toml before anything runs
     with ws.lock(), dg.DagsterInstance.ephemeral() as instance:
         batches = inbox_batches(ws)
+        if force or _new_files(ws, batches):
+            # Great Expectations (~2 s to import, first needed by the ingest checks) is imported
+            # in a thread while this one waits for the ingest's worker processes.
+            preload()
         keys = [b.key for b in batches]
         tags = {"svod/workspace": str(ws.root)[:200]}
         if force:
@@ -115,6 +128,7 @@ def run_pipeline(root: Path, *, verbose: bool = False, force: bool = False) -> R
             run_config=None if verbose else QUIET_RUN_CONFIG,
             tags=tags,
         )
+        wait_for_preload()  # a run that checked nothing still ends its import before it returns
     return RunOutcome(
         success=result.success,
         run_id=result.run_id,

@@ -1,25 +1,88 @@
 """The Great Expectations runtime: a lazy, quiet import and one ephemeral context per docs site.
 
-GX costs about 2 s to import, so nothing imports it at module level. Each context keeps the
-builder of its docs site: GX's ``build_data_docs`` makes a new one per call, and with it a new
-Jinja environment that compiles every page template again (most of a layer's docs cost).
+GX costs about 2 s to import, so nothing imports it at module level; a run that will check
+can start the import in a background thread (``preload``) while its own thread waits for
+worker processes. Each context keeps the builder of its docs site: GX's ``build_data_docs``
+makes a new one per call, and with it a new Jinja environment that compiles every page
+template again (most of a layer's docs cost).
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 import os
+import sys
+import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 _CONTEXTS: dict[str, Any] = {}
 _SITES: dict[int, Any] = {}  # id(context) -> its docs site builder (contexts stay in _CONTEXTS)
 SITE = "svod"
+#: What the checks import from GX, warmed by ``preload``.
+GX_MODULES = (
+    "great_expectations",
+    "great_expectations.expectations",
+    "great_expectations.expectations.row_conditions",
+    "great_expectations.data_context.types.base",
+    "great_expectations.data_context.types.resource_identifiers",
+)
+#: The only warnings GX's import gives: stdlib modules it imports are deprecated.
+_DEPRECATED_STDLIB = ("sre_constants", "sre_parse", "sre_compile")
+_preloading: list[threading.Thread] = []
+
+
+def preload() -> threading.Thread | None:
+    """Start importing GX in a daemon thread; ``gx_modules`` waits for it. None: nothing to do.
+
+    Meant for a process whose own thread is about to wait (on worker processes): the import
+    then runs beside the wait instead of after it. The deprecated stdlib modules GX imports are
+    imported here, quietly, so the thread needs no ``warnings.catch_warnings`` (which swaps
+    the process-wide filters and is not thread-safe; the filters GX itself adds on import stay,
+    as they would after any import). A failed preload is only logged: the checks import GX
+    again and report what fails.
+    """
+    if _preloading and _preloading[-1].is_alive():
+        return None
+    if all(name in sys.modules for name in GX_MODULES):
+        return None
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in _DEPRECATED_STDLIB:
+            importlib.import_module(name)
+    thread = threading.Thread(target=_import_gx, name="svod-gx-preload", daemon=True)
+    _preloading.append(thread)
+    thread.start()
+    return thread
+
+
+def _import_gx() -> None:
+    try:
+        for name in GX_MODULES:
+            importlib.import_module(name)
+    except Exception as exc:  # the checks import GX again, in their own thread, and say why
+        log.warning("Great Expectations could not be preloaded: %s", exc)
+
+
+def wait_for_preload() -> None:
+    """Until a started preload has finished (at once if none was started)."""
+    while _preloading:
+        try:
+            thread = _preloading.pop()
+        except IndexError:  # another thread took it (and waits for it)
+            break
+        thread.join()
 
 
 def gx_modules() -> tuple[Any, Any, Any]:
     """Import GX quietly (its import warns about deprecated stdlib modules)."""
+    wait_for_preload()
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -3,6 +3,7 @@ stages only batches it has not seen, and forgets batches no longer in force."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from datetime import datetime
@@ -118,6 +119,27 @@ def test_slices_staged_in_worker_processes_match(
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     stage_batches(ws, chunk_rows=20)
     _assert_same_as_scratch(ws)
+
+
+def test_each_slice_is_claimed_by_one_worker_only(tmp_path: Path) -> None:
+    assert stagework.claim(tmp_path, 0)
+    assert not stagework.claim(tmp_path, 0)  # another worker (or this one again) skips it
+    assert stagework.claim(tmp_path, 1)
+
+
+def test_a_worker_stages_only_the_slices_nobody_claimed(ws: Workspace, tmp_path: Path) -> None:
+    batch = current_batches(ws)[0]
+    out, claims = tmp_path / "out", tmp_path / "claims"
+    out.mkdir()
+    claims.mkdir()
+    slices = [stagework.Chunk(batch["dir"], 0, 5, str(out), part) for part in range(3)]
+    stagework.claim(claims, 1)  # taken by the other worker
+    stagework._main(["RU", json.dumps(slices), str(claims)])
+    assert sorted(p.name for p in out.glob("staged-*")) == [
+        "staged-0000.parquet",
+        "staged-0002.parquet",
+    ]
+    assert sorted(p.name for p in claims.iterdir()) == ["0", "1", "2"]
 
 
 def test_plan_chunks_covers_every_row_in_bounded_slices() -> None:
