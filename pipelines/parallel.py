@@ -52,6 +52,13 @@ def worker_count(sizes: Sequence[int]) -> int:
 #: (starting it and joining its part cost more than that part saves).
 MAX_HELPER_SHARE = 0.45
 MIN_HELPER_SHARE = 0.1
+#: Beside two workers a helper is a third process on two cores: it starts Python, logs every Ид
+#: check for the join, and all three slow each other down. At the 1M inbox a helper taking 93 MB
+#: of the CommerceML cost 4.5 CPU-s (ingest 28.5-29.0 → 23.4-24.9 CPU-s without it) and could
+#: save about nothing in wall time (the balanced three-process run takes as long as the file's
+#: worker alone). It is used only when the file's excess over the other worker is this large,
+#: so that the wall time it saves is worth the CPU it costs.
+MIN_HELPER_BYTES = 192 << 20
 
 
 def helper_shares(sizes: Sequence[int]) -> list[float | None]:
@@ -59,8 +66,9 @@ def helper_shares(sizes: Sequence[int]) -> list[float | None]:
 
     With worker processes, a file alone in its group that is larger than what each other
     worker reads would hold up the run: a helper takes its excess, ``1 - others / size``, and the
-    three processes share the two cores so that all end about together. Any other file gets 0
-    (its core is busy anyway). Without workers there is no advice (None): one core is free.
+    three processes share the two cores so that all end about together, if that excess is at
+    least :data:`MIN_HELPER_BYTES`. Any other file gets 0 (its core is busy anyway). Without
+    workers there is no advice (None): one core is free.
     """
     workers = worker_count(sizes)
     if workers < 2:
@@ -70,7 +78,8 @@ def helper_shares(sizes: Sequence[int]) -> list[float | None]:
         if len(group) == 1 and (size := sizes[group[0]]) > 0:
             others = (sum(sizes) - size) / (workers - 1)
             share = min(1 - others / size, MAX_HELPER_SHARE)
-            shares[group[0]] = share if share >= MIN_HELPER_SHARE else 0.0
+            worth = share >= MIN_HELPER_SHARE and size - others >= MIN_HELPER_BYTES
+            shares[group[0]] = share if worth else 0.0
     return shares
 
 

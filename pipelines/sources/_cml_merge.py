@@ -23,13 +23,16 @@ NEW, SAME, DIFFERS = "new", "same", "differs"
 
 
 class Seen:
-    """Ид read so far with their content digest and first row; counts same-content repeats."""
+    """Ид read so far with their content digest and first row; counts same-content repeats.
+
+    Digests are ``fingerprint`` strings, or ``local_fingerprint`` ints in a one-pass read.
+    """
 
     def __init__(self) -> None:
-        self._first: dict[str, tuple[str, int]] = {}
+        self._first: dict[str, tuple[str | int, int]] = {}
         self.repeats = 0
 
-    def check(self, rid: str, digest: str, row: int) -> tuple[str, int]:
+    def check(self, rid: str, digest: str | int, row: int) -> tuple[str, int]:
         """(NEW, row), (SAME, first row) or (DIFFERS, first row)."""
         first = self._first.get(rid)
         if first is None:

@@ -10,6 +10,7 @@ Elements are handed over in the order their end tags come, the order row numbers
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -38,6 +39,7 @@ from pipelines.sources._common import (
     duplicate_item,
     fallback_id,
     fingerprint,
+    local_fingerprint,
     paused_gc,
 )
 from pipelines.sources.base import ReadResult, SourceFile, quarantine_rows
@@ -59,7 +61,7 @@ def read_with_events(
     with paused_gc():
         if (halves := _cml_parallel.read_parallel(file, with_events)) is not None:
             return halves
-        reader = _Reader(file, with_events)
+        reader = _Reader(file, with_events, one_pass=True)
         try:
             with file.path.open("rb") as raw:
                 reader.read(HtmlEntities(raw))
@@ -76,9 +78,11 @@ def read_with_events(
 class _Reader:
     """Streaming state: the counterparty or document being read, counts, seen ids."""
 
-    def __init__(self, file: SourceFile, with_events: bool) -> None:
+    def __init__(self, file: SourceFile, with_events: bool, *, one_pass: bool = False) -> None:
         self.file = file
         self.with_events = with_events
+        # a half's digests are compared with the other process's: those must not be seeded
+        self.digest: Callable[[Any], str | int] = local_fingerprint if one_pass else fingerprint
         self.records = FrameBuilder(file)
         self.events = FrameBuilder(file, events=True)
         self.quarantine: list[dict[str, Any]] = []
@@ -189,10 +193,10 @@ class _Reader:
 
     def _check(self, rid: str, content: Any, row: int, raw: Any) -> str:
         """Whether this Ид is new, a same-content repeat or a conflicting one (quarantined)."""
-        digest = fingerprint(content)
+        digest = self.digest(content)
         status, first = self.seen.check(rid, digest, row)
         if self.log is not None:
-            self.log.add((row, rid, digest, status), raw)
+            self.log.add((row, rid, str(digest), status), raw)
         if status == DIFFERS:
             self.quarantine.append(duplicate_item(rid, row, first, raw))
         return status

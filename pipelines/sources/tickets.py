@@ -34,6 +34,7 @@ _STAFF_ROLES = {"agent", "admin"}
 _IDENTITY_FIELDS = {"email": "email", "phone_number": "phone"}
 _JIRA_KEYS = ("Issue key", "Issue id")
 _JIRA_MAPPED = {"Issue key", "Created", "Status", "Summary"}
+_TICKET_MAPPED = frozenset(("id", "created_at", "status", "subject"))  # event columns of a ticket
 
 
 def read(file: SourceFile) -> ReadResult:
@@ -120,14 +121,17 @@ class _Out(Collector):
             return
         record: dict[str, Any] = {"source_record_id": rid, "source_row": row}
         extra: dict[str, Any] = {}
+        fields = _USER_FIELDS
         for key, item in value.items():
-            name = _USER_FIELDS.get(key)
-            if name and clean(item) is not None:
-                record[name] = clean(item)
+            if (name := fields.get(key)) and (cleaned := clean(item)) is not None:
+                record[name] = cleaned
             elif key != "id" and item is not None:
                 extra[key] = item
         identities = as_identities(value.get("identities")) + self.identities.get(rid, [])
         for kind, name in _IDENTITY_FIELDS.items():
+            if not identities:  # the usual user: its own field only (a non-empty value or None)
+                record[name] = record.get(name) or None
+                continue
             found = [clean(i.get("value")) for i in identities if i.get("type") == kind]
             values = [v for v in [record.get(name), *found] if v]
             record[name] = "; ".join(dict.fromkeys(values)) or None
@@ -149,18 +153,19 @@ class _Out(Collector):
         tid = clean(value.get("id")) or fallback_id(self.file, row)
         requester = requester or clean(value.get("requester_id"))
         self.counts["no_requester"] += requester is None
-        via = value.get("via") if isinstance(value.get("via"), dict) else {}
-        mapped = {"id", "created_at", "status", "subject"}
+        get = value.get
+        via = get("via") if isinstance(get("via"), dict) else {}
+        mapped = _TICKET_MAPPED
         self.events.add(
             {
                 "event_id": event_id(self.file, "ticket", tid),
                 "record_key": record_key(self.file.source, requester) if requester else None,
                 "event_type": "ticket",
-                "occurred_at": clean(value.get("created_at")),
+                "occurred_at": clean(get("created_at")),
                 "amount": None,
-                "status": clean(value.get("status")),
-                "channel": clean(via.get("channel")) or clean(value.get("channel")),
-                "subject": clean(value.get("subject")),
+                "status": clean(get("status")),
+                "channel": clean(via.get("channel")) or clean(get("channel")),
+                "subject": clean(get("subject")),
                 "detail": extra_json({k: v for k, v in value.items() if k not in mapped}),
             }
         )

@@ -57,20 +57,40 @@ def read_with_events(file: SourceFile) -> tuple[ReadResult, pl.DataFrame]:
         doc = load_json(file, text)
         out.quarantine.extend(bad_line_items(file, doc))
         for row, value in doc.items:
-            out.submission(value, row, _map_payload(file, value))
+            out.submission(value, row, _map_payload(file, value, out.keys))
         out.notes.append(f"{doc.shape} file: {len(doc.items) + len(doc.bad_lines)} payloads")
     else:
         _read_google_forms(file, text, out)
     return out.result()
 
 
+class _Keys(dict[str, tuple[str, str | None]]):
+    """Payload key → (folded key, raw field or None), worked out once per distinct key.
+
+    A file repeats a handful of keys in every payload; folding and matching each of them per
+    payload was most of the per-record work. One instance per file (``file.mapping`` applies).
+    """
+
+    def __init__(self, file: SourceFile) -> None:
+        super().__init__()
+        self.file = file
+
+    def __missing__(self, key: str) -> tuple[str, str | None]:
+        found = self[key] = (fold_header(key), _field(self.file, key))
+        return found
+
+
 class _Out(Collector):
     """Collects what a form file yields; one submission is one record and one event."""
+
+    def __init__(self, file: SourceFile) -> None:
+        super().__init__(file)
+        self.keys = _Keys(file)
 
     def submission(self, raw: Any, row: int, mapped: tuple[dict[str, Any], dict[str, Any]]) -> None:
         record, extra = mapped
         rid = record.get("source_record_id") or fallback_id(self.file, row)
-        reject = _rejection(raw)
+        reject = _rejection(raw, self.keys)
         if reject:
             self.reject(rid, row, reject[0], reject[1], raw)
             return
@@ -79,15 +99,15 @@ class _Out(Collector):
         record.update(source_record_id=rid, source_row=row, entity_kind=ENTITY_PERSON)
         record["extra"] = extra_json(extra)
         self.records.add(record)
-        self.events.add(_event(self.file, rid, record, extra))
+        self.events.add(_event(self.file, rid, record, extra, self.keys))
 
 
-def _rejection(raw: Any) -> tuple[str, str] | None:
+def _rejection(raw: Any, keys: _Keys) -> tuple[str, str] | None:
     if not isinstance(raw, dict):
         return "not_an_object", f"expected a JSON object, got {type(raw).__name__}"
     if all(clean(v) is None for v in raw.values()):
         return "empty_record", "the payload has no fields with a value"
-    if {fold_header(k) for k in raw} == {"test"}:
+    if all(keys[k][0] == "test" for k in raw):  # raw has a key: it has a value
         return "junk_record", "Tilda's connection test (test=test), not a submission"
     return None
 
@@ -106,27 +126,31 @@ def _field(file: SourceFile, key: str) -> str | None:
     return None if found == "extra" else found
 
 
-def _map_payload(file: SourceFile, obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(raw record fields, extra) of one payload; first key wins when two map to one field."""
+def _map_payload(
+    file: SourceFile, obj: Any, keys: _Keys | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(raw record fields, extra) of one payload; first key wins when two map to one field.
+
+    ``keys`` is the file's key cache (a fresh one when not given).
+    """
     record: dict[str, Any] = {"source_sheet": None}
     extra: dict[str, Any] = {}
     if not isinstance(obj, dict):
         return record, extra
+    plan = _Keys(file) if keys is None else keys
     for key, value in obj.items():
-        folded = fold_header(key)
-        if folded == "tranid" and clean(value) is not None:
-            record["source_record_id"] = clean(value)
+        folded, name = plan[key]
+        if name is None and folded != "tranid":  # most keys: metadata for extra
+            extra[key] = value
             continue
-        name = _field(file, key)
-        if name is not None and record.get(name) is None and clean(value) is not None:
-            record[name] = clean(value)
+        cleaned = clean(value)
+        if cleaned is not None and folded == "tranid":
+            record["source_record_id"] = cleaned
+        elif name is not None and cleaned is not None and record.get(name) is None:
+            record[name] = cleaned
         else:
             extra[key] = value
     return record, extra
-
-
-def _lookup(extra: dict[str, Any], key: str) -> Any:
-    return next((v for k, v in extra.items() if fold_header(k) == key), None)
 
 
 def _amount(payment: Any) -> str | None:
@@ -139,17 +163,30 @@ def _amount(payment: Any) -> str | None:
     return clean(payment.get("amount")) if isinstance(payment, dict) else None
 
 
-def _event(file: SourceFile, rid: str, record: dict[str, Any], extra: dict[str, Any]) -> Any:
+def _event(
+    file: SourceFile, rid: str, record: dict[str, Any], extra: dict[str, Any], keys: _Keys
+) -> Any:
+    """The submission event; ``record["extra"]`` is already the JSON of ``extra``."""
+    first: dict[str, Any] = {}  # folded key → value of the first key that folds to it
+    for key, value in extra.items():
+        folded = keys[key][0]
+        if folded not in first:
+            first[folded] = value
+    if "cookies" in first:
+        detail = extra_json({k: v for k, v in extra.items() if keys[k][0] != "cookies"})
+    else:  # the usual payload: the detail is the extra, already encoded
+        detail = record["extra"]
+    get = first.get
     return {
         "event_id": event_id(file, "submission", rid),
         "record_key": record_key(file.source, rid),
         "event_type": "form_submission",
         "occurred_at": record.get("observed_at"),
-        "amount": _amount(_lookup(extra, "payment")),
+        "amount": _amount(get("payment")),
         "status": None,
-        "channel": clean(_lookup(extra, "utm_source")) or "web",
-        "subject": clean(_lookup(extra, "formname")) or clean(_lookup(extra, "formid")),
-        "detail": extra_json({k: v for k, v in extra.items() if fold_header(k) != "cookies"}),
+        "channel": clean(get("utm_source")) or "web",
+        "subject": clean(get("formname")) or clean(get("formid")),
+        "detail": detail,
     }
 
 

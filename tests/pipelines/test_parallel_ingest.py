@@ -17,7 +17,7 @@ from pipelines import ingest as ingest_module
 from pipelines import parallel, sources
 from pipelines.batches import inbox_batches
 from pipelines.ingest import discover_files, ingest, ingest_keys
-from pipelines.parallel import MAX_HELPER_SHARE, helper_shares
+from pipelines.parallel import MAX_HELPER_SHARE, MIN_HELPER_BYTES, helper_shares
 from pipelines.sources.base import SourceFile
 from pipelines.workspace import Workspace
 
@@ -75,13 +75,23 @@ def test_two_workers_write_the_same_batches_and_reports(
 
 def test_helper_takes_the_excess_of_a_file_alone_in_its_worker() -> None:
     mb = 1 << 20
-    # the 1M inbox: CommerceML 273 MB beside 181 MB of other files
-    shares = helper_shares([15 * mb, 8 * mb, 6 * mb, 273 * mb, 71 * mb, 81 * mb])
-    assert shares[3] == pytest.approx(1 - 181 / 273)
+    # CommerceML 620 MB beside 400 MB of other files: 220 MB more than the other worker
+    shares = helper_shares([15 * mb, 8 * mb, 6 * mb, 620 * mb, 71 * mb, 300 * mb])
+    assert shares[3] == pytest.approx(1 - 400 / 620)
     assert shares[:3] + shares[4:] == [0.0] * 5  # their worker has other files to read
     assert helper_shares([400 * mb, 10 * mb]) == [MAX_HELPER_SHARE, 0.0]  # nearly alone
     assert helper_shares([200 * mb, 190 * mb]) == [0.0, 0.0]  # balanced: no helper
     assert helper_shares([10, 20]) == [None, None]  # one process: the connector decides
+
+
+def test_no_helper_when_the_excess_is_too_small_to_pay_for_it() -> None:
+    mb = 1 << 20
+    # the 1M inbox: CommerceML 273 MB beside 181 MB; a helper would take 92 MB for 4.5 CPU-s
+    shares = helper_shares([15 * mb, 8 * mb, 6 * mb, 273 * mb, 71 * mb, 81 * mb])
+    assert shares == [0.0] * 6
+    edge = 400 * mb + MIN_HELPER_BYTES  # just large enough
+    assert helper_shares([400 * mb, edge])[1] == pytest.approx(1 - 400 * mb / edge)
+    assert helper_shares([400 * mb, edge - 1]) == [0.0, 0.0]
 
 
 def test_each_file_is_read_with_its_helper_share(

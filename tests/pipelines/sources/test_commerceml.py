@@ -167,6 +167,30 @@ def test_file_not_in_its_declared_encoding() -> None:
     assert "not valid UTF-8" in str(info.value)
 
 
+def test_one_pass_repeats_ignore_child_order_and_quarantine_conflicts(tmp_path: Path) -> None:
+    """The one-pass reader digests with ``local_fingerprint``: same decisions as ``fingerprint``."""
+
+    def doc(number: int, party: str) -> str:
+        return f"<Документ><Номер>{number}</Номер><Контрагенты>{party}</Контрагенты></Документ>"
+
+    anna = "<Ид>p1</Ид><Наименование>Анна</Наименование><Телефон>+7 900</Телефон>"
+    swapped = "<Телефон>+7 900</Телефон><Наименование>Анна</Наименование><Ид>p1</Ид>"
+    other = "<Ид>p1</Ид><Наименование>Анна Б.</Наименование>"
+    role = "<Роль>Покупатель</Роль>"
+    body = "".join(
+        doc(n, f"<Контрагент>{party}</Контрагент>")
+        for n, party in enumerate((anna + role, swapped, other + role, anna), start=1)
+    )
+    path = tmp_path / "repeats.xml"
+    path.write_text(f'<КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_2">{body}'
+                    "</КоммерческаяИнформация>", encoding="utf-8")  # fmt: skip
+    result, events = commerceml.read_with_events(source_file(path))
+    assert result.records["source_record_id"].to_list() == ["p1"]
+    assert result.quarantine.select("source_row", "reason").rows() == [(3, "duplicate_id")]
+    assert "2 repeated Контрагент/Представитель entries" in " ".join(result.notes)
+    assert events["record_key"].to_list() == ["shop|p1"] * 4
+
+
 def test_unknown_root_and_empty_file(tmp_path: Path) -> None:
     with pytest.raises(SourceFileError, match=r"root element is <Message>"):
         commerceml.read(source_file(FIXTURES / "enterprisedata.xml"))

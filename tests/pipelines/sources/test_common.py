@@ -20,6 +20,7 @@ from pipelines.sources._common import (
     dumps,
     extra_json,
     fingerprint,
+    local_fingerprint,
     paused_gc,
 )
 from pipelines.sources.base import SourceFile, build_records
@@ -51,6 +52,15 @@ def test_json_text_is_what_json_dumps_writes(value: Any) -> None:
     digest = hashlib.blake2b(sorted_text.encode(), digest_size=12).hexdigest()
     assert fingerprint(value) == digest
     assert extra_json({}) is None
+
+
+@pytest.mark.parametrize("other", _VALUES)
+@pytest.mark.parametrize("value", _VALUES)
+def test_local_fingerprint_tells_values_apart_as_fingerprint_does(value: Any, other: Any) -> None:
+    same = fingerprint(value) == fingerprint(other)
+    assert (local_fingerprint(value) == local_fingerprint(other)) is same
+    reordered = dict(reversed(value.items())) if isinstance(value, dict) else value
+    assert local_fingerprint(reordered) == local_fingerprint(value)  # key order does not count
 
 
 def test_repeats_are_told_apart_with_the_first_content_digested_late() -> None:

@@ -156,3 +156,22 @@ def test_record_keys_are_unique_and_extra_is_a_json_object(name: str) -> None:
     assert set(records["entity_kind"]) == {"person"}
     for extra in records["extra"].drop_nulls():
         assert isinstance(json.loads(extra), dict)
+
+
+def test_users_without_identities_keep_their_own_fields(tmp_path: Path) -> None:
+    """The no-identities shortcut gives what joining identities gives: blank fields are None."""
+    users = [
+        {"id": 1, "name": "Анна", "email": " anna@example.ru ", "phone": "", "role": "end-user"},
+        {"id": 2, "name": "Пётр", "email": None, "phone": 79031234567},
+        {"id": 3, "name": "Олег", "email": "oleg@example.ru", "identities": []},
+        {"id": 4, "name": "Ира", "email": "ira@example.ru", "identities": [
+            {"type": "email", "value": "ira@example.ru"}, {"type": "phone_number", "value": "+7"}
+        ]},
+    ]  # fmt: skip
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps({"users": users, "tickets": []}), encoding="utf-8")
+    anna, petr, oleg, ira = rows(tickets.read(source_file(path)).records)
+    assert (anna["email"], anna["phone"]) == ("anna@example.ru", None)
+    assert (petr["email"], petr["phone"]) == (None, "79031234567")
+    assert (oleg["email"], oleg["phone"]) == ("oleg@example.ru", None)
+    assert (ira["email"], ira["phone"]) == ("ira@example.ru", "+7")

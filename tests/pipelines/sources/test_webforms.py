@@ -181,3 +181,37 @@ def test_record_keys_are_unique_and_match_events(name: str) -> None:
     assert events["record_key"].to_list() == result.records["record_key"].to_list()
     for extra in result.records["extra"].drop_nulls():
         assert isinstance(json.loads(extra), dict)
+
+
+def test_keys_folding_to_one_name_first_one_wins(tmp_path: Path) -> None:
+    """Regression for the per-file key cache: folded lookups keep first-key-wins everywhere."""
+    payloads = [
+        {"TEST": "test", " test ": "test"},  # every key folds to "test": Tilda's probe
+        {"Name": "Анна", "tranid": "  ", "UTM_Source": "ya", "utm_source": "vk", "COOKIES": "c"},
+        {"name": "Пётр", "ИМЯ": "Пётр Second", "tranid": "t-3", "FormName": " ", "formid": "f1"},
+        {"Name": "Олег", "tranid": "t-4", "test": "test"},  # a real payload with a test key
+    ]
+    path = tmp_path / "forms.json"
+    path.write_text(json.dumps(payloads, ensure_ascii=False), encoding="utf-8")
+    result, events = webforms.read_with_events(source_file(path))
+    assert rows(result.quarantine)[0]["reason"] == "junk_record"
+    anna, petr, oleg = rows(result.records)
+    assert anna["source_record_id"] == "inbox/forms.json:2"  # blank tranid: not an id
+    assert json.loads(anna["extra"])["tranid"] == "  "
+    assert petr["full_name"] == "Пётр"
+    assert json.loads(petr["extra"])["ИМЯ"] == "Пётр Second"
+    assert oleg["source_record_id"] == "t-4"
+    first, second, third = rows(events)
+    assert (first["channel"], second["channel"], third["channel"]) == ("ya", "web", "web")
+    assert "COOKIES" not in json.loads(first["detail"])
+    assert json.loads(first["detail"])["utm_source"] == "vk"
+    assert second["subject"] == "f1"  # a blank formname falls back to formid
+
+
+def test_key_cache_follows_the_file_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "forms.json"
+    path.write_text(json.dumps([{"Kod": "42", "Name": "Анна"}]), encoding="utf-8")
+    plain = rows(webforms.read(source_file(path)).records)[0]
+    mapped = rows(webforms.read(source_file(path, mapping={"Kod": "inn"})).records)[0]
+    assert (plain["inn"], json.loads(plain["extra"])) == (None, {"Kod": "42"})
+    assert (mapped["inn"], mapped["extra"]) == ("42", None)
