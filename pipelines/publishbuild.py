@@ -10,6 +10,7 @@ a worker would cost more than it saves.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -26,6 +27,11 @@ from pipelines.workspace import Workspace
 
 #: From this many staged records the tables are built in a child process.
 CHILD_FROM_ROWS = 200_000
+
+#: Written by a second thread while the profiles' content hashes are computed (the frame is
+#: in memory for them anyway). Not the events: kept until written, they are in memory beside
+#: the hashing (measured at 1M records: that phase 1.2 → 2.0 GB, above the build's peak).
+WRITTEN_ASIDE: frozenset[str] = frozenset({"profiles"})
 
 
 @dataclass(frozen=True)
@@ -63,10 +69,16 @@ def build_tables(ws: Workspace, scratch: Path, started: datetime) -> BuiltTables
     links = pl.read_parquet(ident / "links.parquet", columns=["record_key", "customer_id"])
     files: list[tuple[str, Path]] = []
     customers = 0
+    writer = ThreadPoolExecutor(1, thread_name_prefix="svod-spill")
+    written: list[Future[Path]] = []
 
     def sink(name: str, frame: pl.DataFrame) -> None:
         nonlocal customers
-        files.append((name, spill(scratch, name, frame)))
+        if name not in WRITTEN_ASIDE:
+            files.append((name, spill(scratch, name, frame)))
+            return
+        written.append(writer.submit(spill, scratch, name, frame))
+        files.append((name, scratch / f"{name}.parquet"))
         if name == "profiles":
             customers = frame.height
             hashes = history_snapshot(frame)  # the rows are read from the stored profiles
@@ -79,7 +91,12 @@ def build_tables(ws: Workspace, scratch: Path, started: datetime) -> BuiltTables
     del rules
     lean = pl.scan_parquet(path).select([c for c in wanted if c not in LINEAGE])
     events = partial(load_events, ws)  # read when the builders need them, not before
-    build_profile_tables(lean, links, events, ws.config.profile, started.date(), sink=sink)
+    try:
+        build_profile_tables(lean, links, events, ws.config.profile, started.date(), sink=sink)
+    finally:
+        writer.shutdown(wait=True)
+    for future in written:
+        future.result()  # a failed write fails the build
     return BuiltTables(files=files, customers=customers)
 
 

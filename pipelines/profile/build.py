@@ -7,6 +7,7 @@ customer_id) and the connectors' events; nothing here depends on how customers w
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import polars as pl
@@ -262,10 +263,15 @@ def build_profile_tables(
     done("identifiers", identifiers)
     del identifiers, chosen
     frame = _with_late_columns(frame, lazy, late)
-    companies, customer_companies = build_companies(frame)
+    with ThreadPoolExecutor(1, thread_name_prefix="svod-consent") as aside:
+        # beside the companies (Python UDFs and single-threaded string work leave a core
+        # idle): ~0.3 s less at 1M records, no extra peak (both read the same frame)
+        statements = aside.submit(consent_statements, frame)
+        companies, customer_companies = build_companies(frame)
+        consents = statements.result()
+        del statements
     done("companies", companies)
     del companies
-    consents = consent_statements(frame)
     consent = resolve_consent(consents)
     done("consents", consents)
     del consents

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from pipelines.errors import PublishError
 
@@ -36,7 +37,9 @@ _AT_ONCE = 2
 def content_hashes(profiles: pl.DataFrame) -> pl.Series:
     """``content_hash`` of each profile row: an MD5 of the row as JSON (stable across runs).
 
-    DuckDB's ``md5`` hashes the UTF-8 text exactly like ``hashlib.md5``, on every core.
+    DuckDB's ``md5`` hashes the UTF-8 text exactly like ``hashlib.md5``. The slices encoded
+    together go to it as one Arrow table of one batch each, handed over without a copy
+    (string views): DuckDB scans a batch per thread, so every core hashes.
     """
     size = max(1, -(-profiles.height // _CHUNKS))
     starts = list(range(0, max(profiles.height, 1), size))
@@ -49,10 +52,18 @@ def content_hashes(profiles: pl.DataFrame) -> pl.Series:
                 .select(row=pl.struct(pl.all()).struct.json_encode())
                 for start in starts[first : first + _AT_ONCE]
             ]  # JSON encoding runs on one core per query: slices use them all
-            for content in pl.collect_all(encode):
-                con.register("content", content.to_arrow())
-                hashes.append(con.sql("SELECT md5(row) AS content_hash FROM content").pl())
-                con.unregister("content")
+            batches = [
+                batch
+                for content in pl.collect_all(encode)
+                for batch in content.to_arrow(compat_level=pl.CompatLevel.newest()).to_batches()
+            ]
+            if not batches:
+                continue
+            con.register("content", pa.Table.from_batches(batches))
+            hashes.append(con.sql("SELECT md5(row) AS content_hash FROM content").pl())
+            con.unregister("content")
+    if not hashes:
+        return pl.Series("content_hash", [], dtype=pl.String)
     return pl.concat(hashes).get_column("content_hash")
 
 
