@@ -8,8 +8,6 @@ incremental runs score with these same functions, so they decide alike.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import polars as pl
 
@@ -133,16 +131,11 @@ def score_pairs(
             conflict=pl.lit(None, CONFLICT),
             forced=pl.lit(False, pl.Boolean()),
         )
-    with ThreadPoolExecutor(1) as pool:  # numpy's weights beside polars' flags
-        weighing = pool.submit(total_weight, levels, model)
-        flags = levels.select(
-            conflict=conflict_reason(dob_guard).cast(CONFLICT), forced=deterministic_rule()
-        )
-        total = weighing.result()
+    total = total_weight(levels, model)
     prob = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return pairs.with_columns(
         match_weight=pl.Series(total, dtype=pl.Float64),
         probability=pl.Series(prob, dtype=pl.Float64),
-        conflict=flags.get_column("conflict"),
-        forced=flags.get_column("forced"),
+        conflict=levels.select(conflict_reason(dob_guard).cast(CONFLICT)).to_series(),
+        forced=levels.select(deterministic_rule()).to_series(),
     )
