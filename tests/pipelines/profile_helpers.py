@@ -14,6 +14,20 @@ from pipelines.staging import normalize_records
 
 INGESTED = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 1, 10)
+#: Two customers of three records (a company and its ИНН, an unsubscribe, JSON extras) and one
+#: order: the small store the publish tests build from.
+SAMPLE_ROWS: list[dict[str, Any]] = [
+    {"key": "1", "customer": "C2", "full_name": "Иванов Иван", "phone": "+7 916 372-81-95",
+     "company": "ООО Ромашка", "inn": "7707083893", "consent_email": "да"},
+    {"key": "2", "customer": "C1", "full_name": "Петрова Анна", "email": "anna@mail.ru",
+     "unsubscribed": "да", "city": "Москва"},
+    {"key": "3", "customer": "C2", "full_name": "Иванов И.", "email": "info@romashka.ru",
+     "extra": '{"utm_source": "Yandex", "consent_sms": "нет"}'},
+]  # fmt: skip
+SAMPLE_EVENTS: list[dict[str, Any]] = [
+    {"event_id": "e1", "record_key": "sales|2", "event_type": "order", "amount": "100,50",
+     "occurred_at": "2025-12-01T10:00:00+03:00", "source": "sales"},
+]  # fmt: skip
 
 
 def staged(rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -16,23 +16,25 @@ from pipelines.profile import history
 from pipelines.profile.build import LATE, build_profile_tables
 from pipelines.publishbuild import spill
 from pipelines.warehouse import RUNS_COLUMNS
-from tests.pipelines.profile_helpers import TODAY, build, events, links, staged
+from tests.pipelines.profile_helpers import (
+    SAMPLE_EVENTS,
+    SAMPLE_ROWS,
+    TODAY,
+    build,
+    events,
+    links,
+    staged,
+)
 
 ROWS = [
-    {"key": "1", "customer": "C2", "full_name": "Иванов Иван", "phone": "+7 916 372-81-95",
-     "company": "ООО Ромашка", "inn": "7707083893", "consent_email": "да"},
-    {"key": "2", "customer": "C1", "full_name": "Петрова Анна", "email": "anna@mail.ru",
-     "unsubscribed": "да", "city": "Москва"},
-    {"key": "3", "customer": "C2", "full_name": "Иванов И.", "email": "info@romashka.ru",
-     "extra": '{"utm_source": "Yandex", "consent_sms": "нет"}'},
+    *SAMPLE_ROWS,
     {"key": "4", "customer": "C3", "full_name": "Сидоров Пётр", "birth_date": "1980-05-04",
      "do_not_call": "да", "position": "директор", "company": "ООО Ромашка"},
     {"key": "5", "customer": "C1", "full_name": "Петрова Анна Сергеевна", "city": "Тверь",
      "extra": '{"utm_source": "google"}'},
 ]  # fmt: skip
 EVENTS = [
-    {"event_id": "e1", "record_key": "sales|2", "event_type": "order", "amount": "100,50",
-     "occurred_at": "2025-12-01T10:00:00+03:00", "source": "sales"},
+    *SAMPLE_EVENTS,
     {"event_id": "e2", "record_key": "sales|4", "event_type": "ticket", "status": "open",
      "occurred_at": "02.12.2025", "source": "sales"},
 ]  # fmt: skip

@@ -14,20 +14,16 @@ from pipelines.config import ProfileConfig
 from pipelines.profile import build as profile_build
 from pipelines.profile.build import PROFILE_TABLES, build_profile_tables
 from pipelines.workspace import Workspace
-from tests.pipelines.profile_helpers import TODAY, events, links, staged
+from tests.pipelines.profile_helpers import (
+    SAMPLE_EVENTS,
+    SAMPLE_ROWS,
+    TODAY,
+    events,
+    links,
+    staged,
+)
 
-ROWS = [
-    {"key": "1", "customer": "C2", "full_name": "Иванов Иван", "phone": "+7 916 372-81-95",
-     "company": "ООО Ромашка", "inn": "7707083893", "consent_email": "да"},
-    {"key": "2", "customer": "C1", "full_name": "Петрова Анна", "email": "anna@mail.ru",
-     "unsubscribed": "да", "city": "Москва"},
-    {"key": "3", "customer": "C2", "full_name": "Иванов И.", "email": "info@romashka.ru",
-     "extra": '{"utm_source": "Yandex", "consent_sms": "нет"}'},
-]  # fmt: skip
-EVENTS = [
-    {"event_id": "e1", "record_key": "sales|2", "event_type": "order", "amount": "100,50",
-     "occurred_at": "2025-12-01T10:00:00+03:00", "source": "sales"},
-]  # fmt: skip
+ROWS, EVENTS = SAMPLE_ROWS, SAMPLE_EVENTS
 
 
 def _build(sink: profile_build.Sink | None = None) -> dict[str, pl.DataFrame]:
