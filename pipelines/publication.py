@@ -20,10 +20,9 @@ import duckdb
 
 from pipelines.errors import PublishError
 from pipelines.mirror import Table, incoming, swap_in, write_mirror
-from pipelines.profile.history import version_profiles
+from pipelines.snapshotload import LOAD_THREADS, load_table
 from pipelines.warehouse import (
     PUBLISHED_TABLES,
-    SNAPSHOT_SCHEMA,
     VERSIONED_TABLES,
     copy_table_sql,
     drop_snapshot_tables,
@@ -32,8 +31,6 @@ from pipelines.warehouse import (
     quote_ident,
     record_run,
     snapshot_table,
-    snapshot_table_name,
-    stored_table_exists,
     table_exists,
     take_snapshot,
 )
@@ -41,91 +38,11 @@ from pipelines.warehouse import (
 log = logging.getLogger(__name__)
 
 
-def _register(con: duckdb.DuckDBPyConnection, view: str, table: Table) -> None:
-    if isinstance(table, Path):
-        con.read_parquet(str(table)).create_view(view, replace=True)
-    else:
-        con.register(view, table.to_arrow())
-
-
-def _unregister(con: duckdb.DuckDBPyConnection, view: str, table: Table) -> None:
-    if isinstance(table, Path):
-        con.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
-    else:
-        con.unregister(view)
-
-
-#: Rows in a DuckDB row group (its default). A file in row groups of exactly this many rows (the
-#: last one fewer) loads on ``LOAD_THREADS`` threads into the full row groups, in the order, that
-#: one thread writes, in about half the time. Other inputs load on one thread: two would leave a
-#: part-filled row group per file row group, which the commit then merges (+4 s CPU at 1M).
-DUCKDB_ROW_GROUP = 122_880
-LOAD_THREADS = 2
-_ROW_GROUPS = (
-    "SELECT max(row_group_num_rows) FROM parquet_metadata(?) "
-    "GROUP BY row_group_id ORDER BY row_group_id"
-)
-
-
-def _aligned(con: duckdb.DuckDBPyConnection, table: Table) -> bool:
-    """Whether ``table`` is a Parquet file in row groups of ``DUCKDB_ROW_GROUP`` rows."""
-    if not isinstance(table, Path):
-        return False
-    sizes = [int(n) for (n,) in con.execute(_ROW_GROUPS, [str(table)]).fetchall()]
-    return all(n == DUCKDB_ROW_GROUP for n in sizes[:-1]) and sizes[-1:] <= [DUCKDB_ROW_GROUP]
-
-
-def _load_table(
-    con: duckdb.DuckDBPyConnection,
-    number: int,
-    name: str,
-    table: Table,
-    run: Mapping[str, Any],
-    parallel: int = 1,
-) -> None:
-    """Write one table of snapshot ``number`` from the incoming frame or file (on ``parallel``
-    DuckDB threads when its row groups allow it, see ``DUCKDB_ROW_GROUP``)."""
-    view = f"_incoming_{name}"
-    target = snapshot_table(number, name)
-    _register(con, view, table)
-    try:
-        if name in VERSIONED_TABLES:
-            _load_versions(con, number, name, view, run, parallel)
-        else:
-            threads = parallel if parallel > 1 and _aligned(con, table) else 1
-            con.execute(f"SET threads = {int(threads)}")
-            con.execute(copy_table_sql(target, quote_ident(view)))
-    finally:
-        _unregister(con, view, table)
-        con.execute("SET threads = 1")
-
-
-def _load_versions(
-    con: duckdb.DuckDBPyConnection,
-    number: int,
-    name: str,
-    hashes: str,
-    run: Mapping[str, Any],
-    parallel: int,
-) -> None:
-    """Version ``name`` (``profiles_history``) against snapshot ``number``'s stored profiles,
-    whose content hashes are in ``hashes`` (``version_profiles``)."""
-    profiles = snapshot_table_name(number, "profiles")
-    if not stored_table_exists(con, SNAPSHOT_SCHEMA, profiles):
-        raise PublishError(f"{name} is published with the profiles it versions: none were given")
-    if table_exists(con, name):  # history carries on from the current version
-        con.execute(f"SET threads = {int(parallel)}")  # stored: full row groups
-        con.execute(copy_table_sql(snapshot_table(number, name), f"main.{quote_ident(name)}"))
-    con.execute("SET threads = 1")  # one thread keeps new versions in the profiles' order
-    stored = f"{SNAPSHOT_SCHEMA}.{snapshot_table_name(number, name)}"
-    at, run_id = run["started_at"], str(run["run_id"])
-    version_profiles(con, stored, f"{SNAPSHOT_SCHEMA}.{profiles}", hashes, run_id, at)
-
-
 #: DuckDB settings while the publish transaction writes the tables: one thread unless the input
-#: allows more (``_load_table``), and each full row group written out at once rather than five
-#: at a time (DuckDB's default): at 1M records the run's process peaks ~350 MB lower for the
-#: same CPU, and a table of under five row groups is compressed as it loads, not in the commit.
+#: allows more (``pipelines.snapshotload.load_table``), and each full row group written out at
+#: once rather than five at a time (DuckDB's default): at 1M records the run's process peaks
+#: ~350 MB lower for the same CPU, and a table of under five row groups is compressed as it
+#: loads, not in the commit.
 PUBLISH_SETTINGS: dict[str, int] = {"threads": 1, "write_buffer_row_group_count": 1}
 
 
@@ -194,7 +111,7 @@ class Publication:
         self.queued.append((name, table))
 
     def _load(self, name: str, table: Table) -> None:
-        _load_table(self.con, self.number, name, table, self.run, self.parallel)
+        load_table(self.con, self.number, name, table, self.run, self.parallel)
         if name not in VERSIONED_TABLES:  # copied aside while the next table loads
             self._copies.append(self._copier.submit(write_mirror, {name: table}, self.mirror_dir))
 

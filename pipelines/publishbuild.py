@@ -22,7 +22,7 @@ from pipelines.ingest import load_events
 from pipelines.parallel import run_in_child
 from pipelines.profile.build import LINEAGE, PROFILE_UNUSED, build_profile_tables, record_links
 from pipelines.profile.history import history_snapshot
-from pipelines.publication import DUCKDB_ROW_GROUP
+from pipelines.snapshotload import DUCKDB_ROW_GROUP
 from pipelines.workspace import Workspace
 
 #: From this many staged records the tables are built in a child process.

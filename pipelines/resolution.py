@@ -27,7 +27,7 @@ from identity.incremental import StateMismatchError, resolve_batch
 from identity.overrides import Overrides
 from identity.settings import EngineSettings
 from identity.store import State, load_state, save_batch, save_full
-from pipelines.publication import DUCKDB_ROW_GROUP
+from pipelines.snapshotload import DUCKDB_ROW_GROUP
 from pipelines.workspace import Workspace
 
 log = logging.getLogger(__name__)

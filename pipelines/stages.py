@@ -36,9 +36,10 @@ from pipelines.ingest import (
     ingest,
     ingest_keys,
 )
-from pipelines.publication import DUCKDB_ROW_GROUP, Publication, prune_after_publish
+from pipelines.publication import Publication, prune_after_publish
 from pipelines.publishbuild import build_published_files
 from pipelines.resolution import resolve_workspace, write_outputs
+from pipelines.snapshotload import DUCKDB_ROW_GROUP
 from pipelines.stagecache import stage_batches
 from pipelines.warehouse import (
     RUNS_COLUMNS,

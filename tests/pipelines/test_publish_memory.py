@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines import publication
+from pipelines import publication, snapshotload
 from pipelines.config import ProfileConfig
 from pipelines.profile import history
 from pipelines.profile.build import LATE, build_profile_tables
@@ -119,7 +119,7 @@ def _frame(rows: int) -> pl.DataFrame:
 def test_spilled_files_load_on_two_threads_into_the_row_groups_one_writes(
     tmp_path: Path,
 ) -> None:
-    rows = 2 * publication.DUCKDB_ROW_GROUP + 4_321
+    rows = 2 * snapshotload.DUCKDB_ROW_GROUP + 4_321
     frame = _frame(rows)
     spilled = spill(tmp_path, "profiles", frame)
     odd = tmp_path / "odd.parquet"
@@ -130,9 +130,9 @@ def test_spilled_files_load_on_two_threads_into_the_row_groups_one_writes(
         "SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata(?) ORDER BY 1",
         [str(spilled)],
     ).fetchall()
-    assert [n for _, n in sizes] == [publication.DUCKDB_ROW_GROUP] * 2 + [4_321]
-    assert publication._aligned(con, spilled)
-    assert not publication._aligned(con, odd) and not publication._aligned(con, frame)
+    assert [n for _, n in sizes] == [snapshotload.DUCKDB_ROW_GROUP] * 2 + [4_321]
+    assert snapshotload.aligned(con, spilled)
+    assert not snapshotload.aligned(con, odd) and not snapshotload.aligned(con, frame)
     run = {**dict.fromkeys(RUNS_COLUMNS), "run_id": "r1", "status": "success"}
     run["started_at"] = datetime(2026, 1, 1, tzinfo=UTC)
     before = con.execute("SELECT current_setting('write_buffer_row_group_count')").fetchall()
