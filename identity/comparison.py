@@ -17,7 +17,8 @@ import numpy as np
 import polars as pl
 
 from identity.arrays import union_ints
-from identity.prepared import Prepared, pair_frame, prepare
+from identity.pairframe import pair_frame
+from identity.prepared import Prepared, prepare
 
 CHUNK = 500_000
 #: fewer pairs than two chunks are split in two halves of at least this many, one per thread
@@ -83,7 +84,7 @@ def _lvl(*branches: tuple[pl.Expr, int], null: pl.Expr) -> pl.Expr:
 
 
 def _chunk_levels(frame: pl.DataFrame, dob_conflict_days: int) -> pl.DataFrame:
-    """Levels from :func:`identity.prepared.pair_frame` (codes compare as their values do)."""
+    """Levels from :func:`identity.pairframe.pair_frame` (codes compare as their values do)."""
     c = pl.col
     email_typo = (
         (c("dl_el") <= EMAIL_TYPO_EDITS)
