@@ -17,9 +17,8 @@ import duckdb
 from dagster_project.defs.automation import RANGE_END, RANGE_START, batch_tags
 from dagster_project.defs.pipeline import ASSETS, BATCHES_NAME, FORCE_TAG, raw_batches
 from dagster_project.resources import build_resources, warehouse_path
-from pipelines.batches import Batch, inbox_batches
+from pipelines.batches import Batch, inbox_batches, ingested
 from pipelines.dryrun import prepare_dry_run
-from pipelines.ingest import BATCH_MARKER
 from pipelines.warehouse import table_exists
 from pipelines.workspace import Workspace
 from quality.gxcontext import preload, wait_for_preload
@@ -89,9 +88,7 @@ def _run_row(root: Path, run_id: str) -> dict[str, Any] | None:
 
 def _new_files(ws: Workspace, batches: list[Batch]) -> bool:
     """Whether some inbox file is not ingested yet (so the run will check its layers)."""
-    return any(
-        not (ws.raw_dir / b.source.name / b.batch_id / BATCH_MARKER).is_file() for b in batches
-    )
+    return not all(ingested(ws, b) for b in batches)
 
 
 def run_pipeline(root: Path, *, verbose: bool = False, force: bool = False) -> RunOutcome:

@@ -18,14 +18,11 @@ import polars as pl
 
 from identity.arrays import union_ints
 from identity.pairframe import pair_frame
-from identity.prepared import Prepared, prepare
+from identity.prepared import THREADS, Prepared, prepare
 
 CHUNK = 500_000
 #: fewer pairs than two chunks are split in two halves of at least this many, one per thread
 MIN_CHUNK = 50_000
-#: chunks compared side by side: the gathers, masks and rapidfuzz calls of a chunk run outside
-#: the GIL for most of their time, so a second thread uses the second core
-THREADS = 2
 NAME_TYPO = 0.9  # Jaro-Winkler of Latin keys: «Alen»/«Allen», «Kuznecov»/«Kuznetsov»
 NAME_SIMILAR = 0.8  # further apart, still worth a (learned) weight: «oNah»/«Noah»
 DOB_NEAR_DAYS = 31  # a day or the month typed wrong
@@ -243,6 +240,8 @@ def compare(
     starts = range(0, max(len(rid_l), 1), size)
     if len(starts) == 1:
         return chunk(0)
+    # side by side: a chunk's gathers, masks and rapidfuzz calls run outside the GIL for most
+    # of their time, so a second thread uses the second core
     with ThreadPoolExecutor(THREADS) as pool:
         return pl.concat(pool.map(chunk, starts))
 

@@ -238,10 +238,10 @@ def _assignments(
     # a record's rules: the kinds of its linked pairs, as a bit set (1 model, 2 must_link,
     # 4 rule), counted per record with numpy rather than grouped as lists of strings
     code = np.zeros(n, dtype=np.int64)
+    ends = [linked.get_column(end).to_numpy() for end in ("rid_l", "rid_r")]
     for bit, kind in ((1, ~must & ~forced), (2, must), (4, ~must & forced)):
-        for end in ("rid_l", "rid_r"):
-            rids = linked.get_column(end).to_numpy()[kind]
-            code[rids] |= bit
+        for rids in ends:
+            code[rids[kind]] |= bit
     out = pl.DataFrame(
         {
             "record_key": keys,

@@ -30,7 +30,8 @@ CODED = ("fn", "ln", "fi", "mn", "mi", "gender", "inn", "company", "snils", "pas
 LISTS = ("phone", "mob", "mail", "smail", "alts")
 #: value pairs are remembered across chunks while two dictionaries make at most this many
 MEMO_CELLS = 4_000_000
-#: threads for preparing records (see ``_side_by_side``)
+#: threads the engine uses for one step: preparing records (``_side_by_side``) and comparing
+#: pair chunks (``identity.comparison.compare``); the machines it targets have two cores
 THREADS = 2
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipelines.config import SourceConfig
 from pipelines.ingest import (
+    BATCH_MARKER,
     FileReport,
     IngestReport,
     _ingest_file,  # one file at a time; ingest() itself reads every file
@@ -38,6 +39,11 @@ class Batch:
     @property
     def key(self) -> str:
         return batch_key(self.source.name, self.relpath, self.batch_id)
+
+
+def ingested(ws: Workspace, batch: Batch) -> bool:
+    """Whether ``batch`` (this version of an inbox file) is in the raw lake already."""
+    return (ws.raw_dir / batch.source.name / batch.batch_id / BATCH_MARKER).is_file()
 
 
 def batch_key(source: str, relpath: str, batch_id: str) -> str:

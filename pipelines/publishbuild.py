@@ -42,13 +42,18 @@ class BuiltTables:
     customers: int
 
 
+def spill_path(folder: Path, name: str) -> Path:
+    """Where :func:`spill` writes table ``name``."""
+    return folder / f"{name}.parquet"
+
+
 def spill(folder: Path, name: str, frame: pl.DataFrame, *, compress: bool = True) -> Path:
     """Write one table to ``folder/<name>.parquet``: publish reads the file, not the frame.
 
     ``compress=False`` for a file only DuckDB reads (the mirror copies the others as they are):
     no zstd to write nor to decode.
     """
-    path = folder / f"{name}.parquet"
+    path = spill_path(folder, name)
     rows = DUCKDB_ROW_GROUP  # DuckDB loads such files on two threads (see pipelines.publication)
     if compress:  # level 1: ~20% less CPU than the default 3, files within a few %
         frame.write_parquet(path, compression="zstd", compression_level=1, row_group_size=rows)
@@ -78,7 +83,7 @@ def build_tables(ws: Workspace, scratch: Path, started: datetime) -> BuiltTables
             files.append((name, spill(scratch, name, frame)))
             return
         written.append(writer.submit(spill, scratch, name, frame))
-        files.append((name, scratch / f"{name}.parquet"))
+        files.append((name, spill_path(scratch, name)))
         if name == "profiles":
             customers = frame.height
             hashes = history_snapshot(frame)  # the rows are read from the stored profiles

@@ -13,9 +13,7 @@ import dagster as dg
 
 from dagster_project.defs.pipeline import BATCHES, BATCHES_NAME, svod_job
 from dagster_project.resources import SvodWorkspace
-from pipelines.batches import Batch, inbox_batches
-from pipelines.ingest import BATCH_MARKER
-from pipelines.workspace import Workspace
+from pipelines.batches import Batch, inbox_batches, ingested
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -41,10 +39,6 @@ def run_for(keys: Sequence[str], batches: list[Batch], run_key: str | None = Non
     return dg.RunRequest(run_key=run_key, tags={**tags, RANGE_START: keys[0], RANGE_END: keys[-1]})
 
 
-def _ingested(ws: Workspace, batch: Batch) -> bool:
-    return (ws.raw_dir / batch.source.name / batch.batch_id / BATCH_MARKER).is_file()
-
-
 @dg.sensor(
     job=svod_job,
     minimum_interval_seconds=30,
@@ -64,7 +58,7 @@ def inbox_sensor(
     )
     if not new:
         return dg.SkipReason(f"no new files in {ws.inbox}")
-    to_run = [b for b in new if not _ingested(ws, b)]
+    to_run = [b for b in new if not ingested(ws, b)]
     keys = [b.key for b in new]
     requests = []
     if to_run:
