@@ -11,6 +11,7 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -54,7 +55,9 @@ class Resolution:
 
     assignments: pl.DataFrame  # record_key, cluster_key, match_rule
     guards: pl.DataFrame  # identity_guards: identifiers and blocking keys not used on their own
-    evidence: pl.DataFrame  # link_evidence: scored pairs with levels, weights, decision
+    #: link_evidence (scored pairs with levels, weights, decision), or the plan that reads it:
+    #: an incremental batch's is its stored log, read only by whoever asks for ``evidence``
+    evidence_plan: pl.DataFrame | pl.LazyFrame
     blocking: pl.DataFrame  # per-rule pair counts
     model: Model | None
     tf: dict[str, pl.DataFrame]  # term frequencies the scores used
@@ -63,6 +66,12 @@ class Resolution:
     edges: pl.DataFrame | None = None  # rid_l, rid_r of every link decided (linked/rejected)
     #: per rid, the smallest rid connected to it by ``edges`` (made from them when not given)
     components: np.ndarray | None = None
+
+    @cached_property
+    def evidence(self) -> pl.DataFrame:
+        """link_evidence, read once from its plan when that is not a frame already."""
+        plan = self.evidence_plan
+        return plan if isinstance(plan, pl.DataFrame) else plan.collect()
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from identity.prepared import Prepared
 from identity.scoring import dob_reliable, score_pairs
 from identity.settings import EngineSettings
 from identity.sqlexec import execute, query, static_sql
-from identity.store import State, component_labels, pending_keys
+from identity.store import State, component_labels, drop_evidence, pending_keys
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,10 @@ class Batch:
     new_features: pl.DataFrame
     rebuilt: int  # records re-clustered
     compared: int  # pairs compared
+    #: what the batch changed in the evidence: its rows, and the records whose rows it dropped
+    #: (``record_key``, ``moved``; :func:`identity.store.drop_evidence`)
+    evidence_added: pl.DataFrame
+    evidence_dropped: pl.DataFrame
 
 
 def _local(
@@ -241,13 +245,10 @@ def resolve_batch(
     shown = evidence_rows(scored.filter(outside), levels.filter(outside), settings, set())
     near = link_evidence(shown, none, part["record_key"], settings, model)
     keys_in = rebuilt_part["record_key"].implode()
-    moved_keys = feats["record_key"].gather(dirty).implode()
-    kept_evidence = state.evidence.filter(
-        ~(pl.col("left_key").is_in(keys_in) & pl.col("right_key").is_in(keys_in))
-        & ~pl.col("left_key").is_in(moved_keys)
-        & ~pl.col("right_key").is_in(moved_keys)
-    )
     rgid = rebuilt_part["gid"]
+    dropped = pl.DataFrame(  # dirty records are in the area (their components are rebuilt)
+        {"record_key": rebuilt_part["record_key"], "moved": dirty_mask[rgid.to_numpy()]}
+    )
     edges = pl.concat(
         [
             state.edges.filter(~pl.Series(in_area_all).gather(state.edges["rid_l"])),
@@ -258,6 +259,10 @@ def resolve_batch(
         np.argsort(rgid.to_numpy())
     ]  # rebuilt_part is in key order, ``area`` in rid order
     guards = pl.concat([ids, batch_skipped_keys(state, fresh, new_keys)])
+    columns = state.evidence.collect_schema().names()
+    added = pl.concat([evidence.select(columns), near.select(columns)]).sort(
+        "left_key", "right_key"
+    )
     result = Resolution(
         assignments=_merged(
             state.assignments.filter(~pl.col("record_key").is_in(keys_in)),
@@ -266,15 +271,9 @@ def resolve_batch(
         ),
         guards=guards,
         # the batch's rows follow the kept ones, sorted among themselves: merging them into a
-        # million sorted rows cost more than the rest of the batch (a full run sorts all)
-        evidence=pl.concat(
-            [
-                kept_evidence,
-                pl.concat(
-                    [evidence.select(kept_evidence.columns), near.select(kept_evidence.columns)]
-                ).sort("left_key", "right_key"),
-            ]
-        ),
+        # million sorted rows cost more than the rest of the batch (a full run sorts all). Read
+        # only when asked for: the state keeps the evidence as a log (identity.store)
+        evidence_plan=pl.concat([drop_evidence(state.evidence, dropped), added.lazy()]),
         blocking=state.blocking,
         model=model,
         tf=tf,
@@ -291,4 +290,4 @@ def resolve_batch(
             "pairs": touching.height + within.height,
         },
     )
-    return Batch(result, new, len(area), touching.height + within.height)
+    return Batch(result, new, len(area), touching.height + within.height, added, dropped)

@@ -3,18 +3,20 @@
 A directory of Parquet and JSON (never pickles): record features (``rid`` = position, appended
 part by part), blocking keys as numbers (``rid, rule, cap, kid``, one part per run) and the
 numbers of the key strings (``rule, key, kid``, new keys appended per run), the candidate links
-between records, the guards, the frozen model and term frequencies, and the assignments and
-evidence. ``state.json`` names the engine settings and the state version; a state written under
-other settings, another version or another set of comparisons is not compatible and the caller
-runs a full resolution instead.
+between records, the guards, the frozen model and term frequencies, the assignments, and the
+evidence as a log (see :func:`evidence_log`): a batch appends its rows and the records whose
+earlier rows it dropped, instead of rewriting a million rows. ``state.json`` names the engine
+settings and the state version; a state written under other settings, another version or
+another set of comparisons is not compatible and the caller runs a full resolution instead.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -27,8 +29,58 @@ from identity.engine import Frozen, Resolution
 from identity.model import Model
 from identity.settings import EngineSettings
 
+if TYPE_CHECKING:
+    from identity.incremental import Batch
+
 #: bump when the meaning of a stored file changes: older states then trigger a full run
-STATE_VERSION = 3
+STATE_VERSION = 4
+
+#: The evidence log is compacted (rewritten as one part) when its batches' rows pass this share
+#: of the base part's, or it holds this many batches: reading it stays about a full table's read.
+LOG_SHARE = 0.25
+LOG_PARTS = 16
+
+
+@dataclass(frozen=True)
+class EvidenceLog:
+    """Which evidence parts are in force: ``parts[0]`` is the base (a full run's, or a
+    compaction's), each later one a batch's rows, with the drops it made before them."""
+
+    parts: list[int] = field(default_factory=lambda: [0])
+    base_rows: int = 0
+    logged_rows: int = 0  # rows of the parts after the base
+
+
+def _part(root: Path, number: int) -> Path:
+    return root / "evidence" / f"part-{number:05d}.parquet"
+
+
+def _drops(root: Path, number: int) -> Path:
+    return root / "evidence" / f"drop-{number:05d}.parquet"
+
+
+def drop_evidence(evidence: pl.LazyFrame, dropped: pl.DataFrame) -> pl.LazyFrame:
+    """``evidence`` without the rows a batch replaced: ``dropped`` lists the records of the
+    components it rebuilt (``record_key``; ``moved``: the record's own pairs were compared
+    again). A row goes when both its ends were rebuilt, or either end moved."""
+    keys = dropped.get_column("record_key").implode()
+    moved = dropped.filter("moved").get_column("record_key").implode()
+    c = pl.col
+    return evidence.filter(
+        ~(c("left_key").is_in(keys) & c("right_key").is_in(keys))
+        & ~c("left_key").is_in(moved)
+        & ~c("right_key").is_in(moved)
+    )
+
+
+def evidence_log(root: Path, log: EvidenceLog) -> pl.LazyFrame:
+    """The stored evidence: the base part, then for each batch its drops applied to the rows
+    before it and its own rows appended (the order the batches produced them in)."""
+    frame = pl.scan_parquet(_part(root, log.parts[0]))
+    for number in log.parts[1:]:
+        kept = drop_evidence(frame, pl.read_parquet(_drops(root, number)))
+        frame = pl.concat([kept, pl.scan_parquet(_part(root, number))])
+    return frame
 
 
 @dataclass(frozen=True)
@@ -41,7 +93,8 @@ class State:
     components: np.ndarray  # per rid, the smallest rid connected to it by ``edges``
     guards: pl.DataFrame  # identity_guards, blocking rows included
     assignments: pl.DataFrame  # record_key, cluster_key, match_rule
-    evidence: pl.DataFrame  # link_evidence
+    evidence: pl.LazyFrame  # link_evidence, read from the log when asked for
+    log: EvidenceLog
     blocking: pl.DataFrame  # per-rule counts of the last full run
     frozen: Frozen
     full_records: int  # records at the last full run (the model was estimated on them)
@@ -106,13 +159,19 @@ def _write(frame: pl.DataFrame, path: Path) -> None:
 
 
 def _write_common(
-    root: Path, result: Resolution, settings: EngineSettings, full: int, records: int
+    root: Path,
+    result: Resolution,
+    settings: EngineSettings,
+    full: int,
+    records: int,
+    log: EvidenceLog,
 ) -> None:
+    """Everything but the features, keys and evidence parts; ``state.json`` last, naming the
+    evidence parts in force (a run that stops before it leaves the previous ones named)."""
     assert result.model is not None and result.edges is not None
     _write(result.edges, root / "edges.parquet")
     _write(result.guards, root / "guards.parquet")
     _write(result.assignments, root / "assignments.parquet")
-    _write(result.evidence, root / "evidence.parquet")
     labels = result.components
     if labels is None:
         labels = component_labels(result.edges, np.arange(records, dtype=np.uint32))
@@ -121,8 +180,17 @@ def _write_common(
         (root / "model.json").write_text(result.model.to_json(), encoding="utf-8")
         tf = [t.with_columns(comparison=pl.lit(c)) for c, t in result.tf.items()]
         pl.concat(tf).select("comparison", "value", "tf").write_parquet(root / "tf.parquet")
-    meta = {"fingerprint": settings_fingerprint(settings), "full_records": full, "records": records}
+    meta = {
+        "fingerprint": settings_fingerprint(settings),
+        "full_records": full,
+        "records": records,
+        "evidence": asdict(log),
+    }
     (root / "state.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    named = {_part(root, n).name for n in log.parts} | {_drops(root, n).name for n in log.parts}
+    for path in (root / "evidence").glob("*.parquet"):
+        if path.name not in named:  # compacted away, or left by a run that stopped
+            path.unlink()
 
 
 def base_features(features: pl.DataFrame) -> pl.DataFrame:
@@ -139,30 +207,53 @@ def save_full(root: Path, result: Resolution, settings: EngineSettings, keys: Pa
         return
     tmp = root.with_name(root.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "features").mkdir(parents=True)
-    (tmp / "block_keys").mkdir()
-    (tmp / "key_ids").mkdir()
+    for folder in ("features", "block_keys", "key_ids", "evidence"):
+        (tmp / folder).mkdir(parents=True)
     _write(base_features(result.features), tmp / "features" / "part-00000.parquet")
+    _write(result.evidence, _part(tmp, 0))
     shutil.move(str(keys), tmp / "block_keys" / "part-00000.parquet")
     shutil.move(str(key_ids_path(keys)), tmp / "key_ids" / "part-00000.parquet")
     result.blocking.write_parquet(tmp / "blocking.parquet")
     n = result.features.height
-    _write_common(tmp, result, settings, n, n)
+    _write_common(tmp, result, settings, n, n, EvidenceLog(base_rows=result.evidence.height))
     shutil.rmtree(root, ignore_errors=True)
     tmp.rename(root)
 
 
 def save_batch(
-    state: State, result: Resolution, settings: EngineSettings, new_features: pl.DataFrame
+    state: State, batch: Batch, settings: EngineSettings, *, log_share: float = LOG_SHARE
 ) -> None:
-    """Append an incremental run's new records and keys (written by the run) to the state."""
-    root = state.root
+    """Append an incremental run's new records and keys (written by the run) to the state, and
+    its evidence to the log: compacted into one part when the log grew past ``log_share`` of
+    the base part's rows or ``LOG_PARTS`` parts."""
+    root, log = state.root, state.log
     name = f"part-{len(list((root / 'features').glob('part-*.parquet'))):05d}.parquet"
-    _write(base_features(new_features), root / "features" / name)
+    _write(base_features(batch.new_features), root / "features" / name)
     shutil.move(str(pending_keys(root)), root / "block_keys" / name)
     shutil.move(str(key_ids_path(pending_keys(root))), root / "key_ids" / name)
-    records = state.features.height + new_features.height
-    _write_common(root, result, settings, state.full_records, records)
+    number = log.parts[-1] + 1
+    logged = log.logged_rows + batch.evidence_added.height
+    if logged > log.base_rows * log_share or len(log.parts) >= LOG_PARTS:
+        evidence = batch.result.evidence  # read from the old parts before they are let go
+        _write(evidence, _part(root, number))
+        log = EvidenceLog([number], evidence.height, 0)
+    else:
+        _write(batch.evidence_dropped, _drops(root, number))
+        _write(batch.evidence_added, _part(root, number))
+        log = EvidenceLog([*log.parts, number], log.base_rows, logged)
+    records = state.features.height + batch.new_features.height
+    _write_common(root, batch.result, settings, state.full_records, records, log)
+
+
+def table_file(root: Path, name: str) -> Path | None:
+    """The one state file holding table ``name`` (assignments, guards, evidence) as the last run
+    left it, or None: the evidence has none while batches are logged after its base part."""
+    if name != "evidence":
+        path = root / f"{name}.parquet"
+        return path if path.is_file() else None
+    meta = json.loads((root / "state.json").read_text(encoding="utf-8"))
+    parts = EvidenceLog(**meta["evidence"]).parts
+    return _part(root, parts[0]) if len(parts) == 1 else None
 
 
 def pending_keys(root: Path) -> Path:
@@ -196,6 +287,7 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
     components = pl.read_parquet(root / "components.parquet")["component"].to_numpy()
     if len(components) != features.height:
         return None, "the stored components do not match the state (an interrupted run)"
+    log = EvidenceLog(**meta["evidence"])
     return State(
         root=root,
         features=features,
@@ -203,7 +295,8 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
         components=components,
         guards=pl.read_parquet(root / "guards.parquet"),
         assignments=pl.read_parquet(root / "assignments.parquet"),
-        evidence=pl.read_parquet(root / "evidence.parquet"),
+        evidence=evidence_log(root, log),
+        log=log,
         blocking=pl.read_parquet(root / "blocking.parquet"),
         frozen=frozen,
         full_records=int(meta["full_records"]),

@@ -26,7 +26,7 @@ from identity.features import STAGED_INPUTS
 from identity.incremental import StateMismatchError, resolve_batch
 from identity.overrides import Overrides
 from identity.settings import EngineSettings
-from identity.store import State, load_state, save_batch, save_full
+from identity.store import State, load_state, save_batch, save_full, table_file
 from pipelines.snapshotload import DUCKDB_ROW_GROUP
 from pipelines.workspace import Workspace
 
@@ -45,15 +45,16 @@ class Resolved:
 
 def write_outputs(done: Resolved, out: Path) -> None:
     """The run's assignments, guards and evidence into ``out``: copied from the state when it
-    holds them (writing a million evidence rows twice costs seconds), else written."""
+    holds them as one file (writing a million evidence rows twice costs seconds), else written
+    (the evidence after incremental batches: read from the state's log)."""
     tables = {
         "assignments": done.resolution.assignments,
         "guards": done.resolution.guards,
         "evidence": done.resolution.evidence,
     }
     for name, frame in tables.items():
-        saved = done.saved / f"{name}.parquet" if done.saved else None
-        if saved is not None and saved.is_file():
+        saved = table_file(done.saved, name) if done.saved else None
+        if saved is not None:
             shutil.copyfile(saved, out / f"{name}.parquet")
         else:
             frame.write_parquet(out / f"{name}.parquet", row_group_size=DUCKDB_ROW_GROUP)
@@ -135,7 +136,7 @@ def resolve_workspace(
             log.info("identity resolution: incremental", extra={"reason": reason})
             records = _scan(path).join(new.lazy(), on="record_key", how="semi").collect()
             done = resolve_batch(records, state, settings, overrides=overrides)
-            save_batch(state, done.result, settings, done.new_features)
+            save_batch(state, done, settings)
             pl.concat([pl.read_parquet(root / "batches.parquet"), new]).write_parquet(
                 root / "batches.parquet"
             )
@@ -161,7 +162,7 @@ def _as_resolution(state: State) -> Resolution:
     return Resolution(
         assignments=state.assignments,
         guards=state.guards,
-        evidence=state.evidence,
+        evidence_plan=state.evidence,
         blocking=state.blocking,
         model=state.frozen.model,
         tf=state.frozen.tf,

@@ -63,11 +63,35 @@ def test_incremental_batch_equals_a_full_run_with_the_same_parameters(
 def test_a_second_batch_continues_the_saved_state(tmp_path: Path) -> None:
     state = stored(tmp_path, PEOPLE[:-3])
     first = resolve_batch(staged(PEOPLE[-3:]), state, SETTINGS)
-    save_batch(state, first.result, SETTINGS, first.new_features)
+    save_batch(state, first, SETTINGS)
     again, why = load_state(tmp_path / "state", SETTINGS)
     assert again is not None, why
     second = resolve_batch(staged(LATER), again, SETTINGS)
     same(second.result, resolve(staged(PEOPLE + LATER), SETTINGS, frozen=state.frozen))
+
+
+@pytest.mark.parametrize("log_share", [float("inf"), 0.0])
+def test_the_stored_evidence_log_reads_back_as_a_full_run_gives(
+    log_share: float, tmp_path: Path
+) -> None:
+    # batches append to the evidence log (inf: never compacted) or compact it each time (0)
+    state = stored(tmp_path, PEOPLE[:-3])
+    batches = [PEOPLE[-3:-1], PEOPLE[-1:], LATER]
+    seen: list[Rec] = list(PEOPLE[:-3])
+    for batch in batches:
+        done = resolve_batch(staged(batch), state, SETTINGS)
+        save_batch(state, done, SETTINGS, log_share=log_share)
+        seen += batch
+        again, why = load_state(tmp_path / "state", SETTINGS)
+        assert again is not None, why
+        full = resolve(staged(seen), SETTINGS, frozen=state.frozen)
+        same(replace(done.result, evidence_plan=again.evidence), full)
+        state = again
+    stored_parts = sorted(p.name for p in (tmp_path / "state" / "evidence").iterdir())
+    if log_share == 0.0:  # compacted: one part, the earlier ones removed
+        assert len(state.log.parts) == 1 and len(stored_parts) == 1
+    else:  # the base and each batch's rows, and each batch's drops
+        assert len(state.log.parts) == 4 and len(stored_parts) == 7
 
 
 def test_saved_component_labels_are_those_of_the_saved_links(tmp_path: Path) -> None:
@@ -75,7 +99,7 @@ def test_saved_component_labels_are_those_of_the_saved_links(tmp_path: Path) -> 
     # labelling the whole saved graph gives (the next batch picks its area by them)
     state = stored(tmp_path, PEOPLE[:-3])
     first = resolve_batch(staged(PEOPLE[-3:] + LATER), state, SETTINGS)
-    save_batch(state, first.result, SETTINGS, first.new_features)
+    save_batch(state, first, SETTINGS)
     again, why = load_state(tmp_path / "state", SETTINGS)
     assert again is not None, why
     rids = np.arange(again.features.height, dtype=np.uint32)
@@ -98,7 +122,7 @@ def test_a_key_a_batch_brought_is_found_by_the_next_batch(tmp_path: Path) -> Non
     state = stored(tmp_path, PEOPLE)
     first_rec = Rec("new|a", "gleb", "Глеб Котов", "+7 912 555-01-02", "gleb.kotov@mail.ru")
     first = resolve_batch(staged([first_rec]), state, SETTINGS)
-    save_batch(state, first.result, SETTINGS, first.new_features)
+    save_batch(state, first, SETTINGS)
     again, why = load_state(tmp_path / "state", SETTINGS)
     assert again is not None, why
     later = Rec("new|b", "gleb", "Котов Глеб", "8 (912) 555-01-02", "gleb.kotov@mail.ru")
