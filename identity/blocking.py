@@ -106,6 +106,12 @@ def key_ids_path(keys: str | Path) -> Path:
     return path.with_name(path.stem + ".ids.parquet")
 
 
+def key_sizes_path(keys: str | Path) -> Path:
+    """Where the number of holders of each key (row = key number) is written: beside ``keys``."""
+    path = Path(keys)
+    return path.with_name(path.stem + ".sizes.parquet")
+
+
 def copy_sql(select: str, path: str | Path) -> str:
     """COPY a query to a Parquet file (a path cannot be a bound parameter)."""
     quoted = str(path).replace("'", "''")
@@ -181,6 +187,8 @@ def block(
         else:  # numbered keys, kept for the next incremental run (identity/store.py)
             execute(con, "key_ids", static_sql("key_ids"))
             execute(con, "keys_out", keys_copy_sql(keys_out))
+            sizes = "SELECT n::UINTEGER AS n FROM key_ids ORDER BY kid"
+            execute(con, "key_sizes", copy_sql(sizes, key_sizes_path(keys_out)))
             execute(con, "pair_keys", static_sql("pair_keys_keyed"))
         # DuckDB's memory goes to the self-join, not to key strings no longer read
         execute(con, "drop_keys", _DROP_KEYS)

@@ -64,6 +64,7 @@ class Batch:
     #: (``record_key``, ``moved``; :func:`identity.store.drop_evidence`)
     evidence_added: pl.DataFrame
     evidence_dropped: pl.DataFrame
+    key_sizes: np.ndarray  # the state's key sizes with the batch's holders counted
 
 
 def _local(
@@ -146,6 +147,16 @@ def _merged(kept: pl.DataFrame, added: pl.DataFrame, by: list[str]) -> pl.DataFr
     return kept.filter(~first).merge_sorted(small, key=by[0])
 
 
+def _grown(sizes: np.ndarray, grown: pl.DataFrame) -> np.ndarray:
+    """The key sizes with the batch's keys (``kid``, ``n``: all their holders now) set; new key
+    numbers follow the stored ones."""
+    kid = grown["kid"].to_numpy()
+    out = np.zeros(max(len(sizes), int(kid.max()) + 1 if len(kid) else 0), dtype=sizes.dtype)
+    out[: len(sizes)] = sizes
+    out[kid] = grown["n"].to_numpy()
+    return out
+
+
 def resolve_batch(
     new_staged: pl.DataFrame,
     state: State,
@@ -174,8 +185,12 @@ def resolve_batch(
         execute(con, "new_keys", block_keys_sql(active_rules(settings), settings))
         con.read_parquet(state.keys_glob).create_view("old_keys")
         con.read_parquet(state.ids_glob).create_view("old_ids")
+        kids = np.arange(len(state.key_sizes), dtype=np.uint32)
+        con.register("old_sizes", pl.DataFrame({"kid": kids, "n": state.key_sizes}).to_arrow())
         execute(con, "batch_ids", static_sql("batch_ids"))
         execute(con, "batch_touched", static_sql("batch_touched"))
+        grown = query(con, "batch_grown", "SELECT kid, old_n + added AS n FROM touched")
+        sizes = _grown(state.key_sizes, grown)
         crossed = query(con, "batch_crossed", static_sql("batch_crossed"))["rid"]
         dirty = union_ints(new["rid"].to_numpy(), moved.to_numpy())
         # the holders of a key pushed over its cap lose the pairs through it, and nothing else:
@@ -290,4 +305,4 @@ def resolve_batch(
             "pairs": touching.height + within.height,
         },
     )
-    return Batch(result, new, len(area), touching.height + within.height, added, dropped)
+    return Batch(result, new, len(area), touching.height + within.height, added, dropped, sizes)

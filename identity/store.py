@@ -23,7 +23,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from identity.blocking import key_ids_path
+from identity.blocking import key_ids_path, key_sizes_path
 from identity.comparison import COMPARISONS
 from identity.engine import Frozen, Resolution
 from identity.model import Model
@@ -91,6 +91,7 @@ class State:
     features: pl.DataFrame  # record features without the guard-derived columns, rid = row
     edges: pl.DataFrame  # rid_l, rid_r: candidate links (linked or rejected)
     components: np.ndarray  # per rid, the smallest rid connected to it by ``edges``
+    key_sizes: np.ndarray  # per key number, how many key rows hold it (the block's size)
     guards: pl.DataFrame  # identity_guards, blocking rows included
     assignments: pl.DataFrame  # record_key, cluster_key, match_rule
     evidence: pl.LazyFrame  # link_evidence, read from the log when asked for
@@ -204,6 +205,7 @@ def save_full(root: Path, result: Resolution, settings: EngineSettings, keys: Pa
         shutil.rmtree(root, ignore_errors=True)  # nothing to continue from (no pairs)
         keys.unlink(missing_ok=True)
         key_ids_path(keys).unlink(missing_ok=True)
+        key_sizes_path(keys).unlink(missing_ok=True)
         return
     tmp = root.with_name(root.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -213,6 +215,7 @@ def save_full(root: Path, result: Resolution, settings: EngineSettings, keys: Pa
     _write(result.evidence, _part(tmp, 0))
     shutil.move(str(keys), tmp / "block_keys" / "part-00000.parquet")
     shutil.move(str(key_ids_path(keys)), tmp / "key_ids" / "part-00000.parquet")
+    shutil.move(str(key_sizes_path(keys)), tmp / "key_sizes.parquet")
     result.blocking.write_parquet(tmp / "blocking.parquet")
     n = result.features.height
     _write_common(tmp, result, settings, n, n, EvidenceLog(base_rows=result.evidence.height))
@@ -231,6 +234,7 @@ def save_batch(
     _write(base_features(batch.new_features), root / "features" / name)
     shutil.move(str(pending_keys(root)), root / "block_keys" / name)
     shutil.move(str(key_ids_path(pending_keys(root))), root / "key_ids" / name)
+    pl.DataFrame({"n": batch.key_sizes}).write_parquet(root / "key_sizes.parquet")
     number = log.parts[-1] + 1
     logged = log.logged_rows + batch.evidence_added.height
     if logged > log.base_rows * log_share or len(log.parts) >= LOG_PARTS:
@@ -293,6 +297,7 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
         features=features,
         edges=pl.read_parquet(root / "edges.parquet"),
         components=components,
+        key_sizes=pl.read_parquet(root / "key_sizes.parquet")["n"].to_numpy(),
         guards=pl.read_parquet(root / "guards.parquet"),
         assignments=pl.read_parquet(root / "assignments.parquet"),
         evidence=evidence_log(root, log),

@@ -9,8 +9,7 @@ SELECT DISTINCT k.kid, k.cap
 FROM fkeys AS k
 WHERE NOT EXISTS (SELECT 1 FROM touched AS t WHERE t.kid = k.kid);
 CREATE OR REPLACE TEMP TABLE hsizes AS
-SELECT w.kid, w.cap, count(*) AS n
-FROM old_keys AS o JOIN wanted AS w ON w.kid = o.kid
-GROUP BY w.kid, w.cap
+SELECT w.kid, w.cap, s.n
+FROM wanted AS w JOIN old_sizes AS s ON s.kid = w.kid
 UNION ALL
 SELECT kid, cap, old_n + added AS n FROM touched

@@ -1,5 +1,5 @@
 -- The blocking keys the new records hold: how many new and old holders each has, and the old
--- holders of those that are (or were) small enough to pair on. Counting first keeps the big
+-- holders of those that are (or were) small enough to pair on. The stored sizes keep the big
 -- blocks (a common surname) out of memory: only their sizes are needed.
 CREATE OR REPLACE TEMP TABLE touched AS
 WITH t AS (
@@ -8,7 +8,7 @@ WITH t AS (
     FROM new_keys
     GROUP BY kid
 ),
-o AS (SELECT o.kid, count(*) AS n FROM old_keys AS o JOIN t ON t.kid = o.kid GROUP BY o.kid)
+o AS (SELECT s.kid, s.n FROM old_sizes AS s JOIN t ON t.kid = s.kid)
 SELECT t.kid, t.rule, t.key, t.cap, t.added, coalesce(o.n, 0) AS old_n
 FROM t LEFT JOIN o ON o.kid = t.kid;
 CREATE OR REPLACE TEMP TABLE old_touch AS

@@ -107,6 +107,21 @@ def test_saved_component_labels_are_those_of_the_saved_links(tmp_path: Path) -> 
     assert len(np.unique(again.components)) < len(rids)  # some records are linked
 
 
+def test_saved_key_sizes_count_the_saved_keys(tmp_path: Path) -> None:
+    # a batch reads block sizes from the stored counts instead of counting the stored keys; the
+    # counts it saves must be what counting them gives, new key numbers included
+    state = stored(tmp_path, PEOPLE[:-3])
+    first = resolve_batch(staged(PEOPLE[-3:] + LATER), state, SETTINGS)
+    save_batch(state, first, SETTINGS)
+    again, why = load_state(tmp_path / "state", SETTINGS)
+    assert again is not None, why
+    keys = pl.read_parquet(again.keys_glob)
+    numbers = pl.read_parquet(again.ids_glob)
+    assert len(again.key_sizes) == numbers.height > len(state.key_sizes)
+    counted = np.bincount(keys["kid"].to_numpy(), minlength=numbers.height)
+    assert np.array_equal(again.key_sizes, counted)
+
+
 def test_component_labels_name_each_component_by_its_smallest_id() -> None:
     edges = pl.DataFrame(
         {"rid_l": [0, 1, 3], "rid_r": [2, 2, 4]},
