@@ -136,15 +136,24 @@ def _within_levels(
     return pl.concat(parts).sort("i").drop("i")
 
 
-def _merged(kept: pl.DataFrame, added: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """``kept`` (sorted by ``by``, as stored) with the few ``added`` rows, sorted by ``by``:
-    merged in rather than re-sorting a million rows. The rows of ``kept`` sharing a first key
-    with an added row are sorted with them, so each first key comes from one side only."""
-    if not kept.get_column(by[0]).is_sorted():  # a state written before this was a contract
-        return pl.concat([kept, added]).sort(by)
-    first = pl.col(by[0]).is_in(added.get_column(by[0]).unique().implode())
-    small = pl.concat([kept.filter(first), added]).sort(by)
-    return kept.filter(~first).merge_sorted(small, key=by[0])
+def _replaced(stored: pl.DataFrame, rebuilt: pl.DataFrame) -> pl.DataFrame:
+    """``stored`` rows (sorted by ``record_key``, one per key) with those of the ``rebuilt``
+    keys replaced and new keys added, in key order: the stored rows to drop are found by a
+    binary search and the few rebuilt ones merged in, rather than re-sorting a million rows."""
+    keys = stored.get_column("record_key")
+    if not rebuilt.get_column("record_key").is_sorted():
+        rebuilt = rebuilt.sort("record_key")
+    if not keys.is_sorted():  # a state written before this was a contract
+        gone = keys.is_in(rebuilt.get_column("record_key").implode())
+        return pl.concat([stored.filter(~gone), rebuilt]).sort("record_key")
+    wanted = rebuilt.get_column("record_key")
+    at = keys.search_sorted(wanted)
+    inside = at < len(keys)
+    at, wanted = at.filter(inside), wanted.filter(inside)
+    found = at.filter(keys.gather(at) == wanted).to_numpy()  # stored keys rebuilt
+    keep = np.ones(len(keys), dtype=bool)
+    keep[found] = False
+    return stored.filter(pl.Series(keep)).merge_sorted(rebuilt, key="record_key")
 
 
 def _grown(sizes: np.ndarray, grown: pl.DataFrame) -> np.ndarray:
@@ -259,7 +268,6 @@ def resolve_batch(
     )
     shown = evidence_rows(scored.filter(outside), levels.filter(outside), settings, set())
     near = link_evidence(shown, none, part["record_key"], settings, model)
-    keys_in = rebuilt_part["record_key"].implode()
     rgid = rebuilt_part["gid"]
     dropped = pl.DataFrame(  # dirty records are in the area (their components are rebuilt)
         {"record_key": rebuilt_part["record_key"], "moved": dirty_mask[rgid.to_numpy()]}
@@ -279,11 +287,7 @@ def resolve_batch(
         "left_key", "right_key"
     )
     result = Resolution(
-        assignments=_merged(
-            state.assignments.filter(~pl.col("record_key").is_in(keys_in)),
-            rebuilt.cast(state.assignments.schema),
-            ["record_key"],
-        ),
+        assignments=_replaced(state.assignments, rebuilt.cast(state.assignments.schema)),
         guards=guards,
         # the batch's rows follow the kept ones, sorted among themselves: merging them into a
         # million sorted rows cost more than the rest of the batch (a full run sorts all). Read

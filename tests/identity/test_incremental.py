@@ -12,7 +12,7 @@ import pytest
 
 from identity.engine import Resolution, resolve
 from identity.features import STAGED_INPUTS
-from identity.incremental import _merged, resolve_batch
+from identity.incremental import _replaced, resolve_batch
 from identity.overrides import Overrides
 from identity.settings import EngineSettings
 from identity.store import State, component_labels, load_state, save_batch, save_full
@@ -258,10 +258,12 @@ def test_keys_pushed_over_their_cap_give_what_a_full_run_gives(seed: int, tmp_pa
     same(done.result, resolve(staged(records), settings, frozen=state.frozen))
 
 
-def test_merged_rows_keep_the_order_a_full_sort_gives() -> None:
-    # added rows share a first key with stored ones ("b"), and bring new ones ("a", "d")
-    kept = pl.DataFrame({"l": ["b", "b", "c", "e"], "r": ["a", "z", "c", "e"], "v": [1, 2, 3, 4]})
-    added = pl.DataFrame({"l": ["d", "b", "a"], "r": ["a", "m", "q"], "v": [5, 6, 7]})
-    merged = _merged(kept, added, ["l", "r"])
-    assert merged.equals(pl.concat([kept, added]).sort("l", "r"))
-    assert merged["v"].to_list() == [7, 1, 6, 2, 3, 5, 4]
+def test_replaced_rows_keep_the_order_a_full_sort_gives() -> None:
+    # rebuilt rows replace stored ones ("b", "e") and bring new keys ("a", "d", "f")
+    stored = pl.DataFrame({"record_key": ["b", "c", "e"], "v": [1, 2, 3]})
+    rebuilt = pl.DataFrame({"record_key": ["f", "e", "a", "d", "b"], "v": [4, 5, 6, 7, 8]})
+    replaced = _replaced(stored, rebuilt)
+    assert replaced["record_key"].to_list() == ["a", "b", "c", "d", "e", "f"]
+    assert replaced["v"].to_list() == [6, 8, 2, 7, 5, 4]
+    unsorted = _replaced(stored.reverse(), rebuilt)  # a state written before sorting was kept
+    assert unsorted.equals(replaced)
