@@ -16,6 +16,8 @@ import hashlib
 import json
 import logging
 import shutil
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +43,25 @@ class Resolved:
     mode: str  # full | incremental
     reason: str
     saved: Path | None = None  # the state folder holding this resolution's tables as Parquet
+    #: the state being written on a second thread (``resolve_workspace(save_aside=True)``)
+    saving: Future[None] | None = None
+
+    def wait(self) -> None:
+        """Return once the state is saved (at once unless saved aside); a failed save raises."""
+        if self.saving is not None:
+            self.saving.result()
+
+
+def _aside(save: Callable[[], None], *, aside: bool) -> Future[None] | None:
+    """Run ``save`` now, or on a second thread when ``aside`` (its future is returned)."""
+    if not aside:
+        save()
+        return None
+    pool = ThreadPoolExecutor(1, thread_name_prefix="svod-state")
+    try:
+        return pool.submit(save)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def write_outputs(done: Resolved, out: Path) -> None:
@@ -119,9 +140,18 @@ def _scan(path: Path) -> pl.LazyFrame:
 
 
 def resolve_workspace(
-    ws: Workspace, path: Path, settings: EngineSettings, overrides: Overrides
+    ws: Workspace,
+    path: Path,
+    settings: EngineSettings,
+    overrides: Overrides,
+    *,
+    save_aside: bool = False,
 ) -> Resolved:
-    """Resolve the staged records in ``path`` and keep the state for the next run."""
+    """Resolve the staged records in ``path`` and keep the state for the next run.
+
+    ``save_aside``: the state is written on a second thread while the caller goes on (it
+    assigns customer IDs meanwhile: ~1 s less at 1M); call :meth:`Resolved.wait` before
+    reading the state or its files."""
     root = state_dir(ws)
     inputs = _inputs(ws, overrides)
     present = pl.read_parquet_schema(path)
@@ -136,11 +166,14 @@ def resolve_workspace(
             log.info("identity resolution: incremental", extra={"reason": reason})
             records = _scan(path).join(new.lazy(), on="record_key", how="semi").collect()
             done = resolve_batch(records, state, settings, overrides=overrides)
-            save_batch(state, done, settings)
-            pl.concat([pl.read_parquet(root / "batches.parquet"), new]).write_parquet(
-                root / "batches.parquet"
-            )
-            return Resolved(done.result, "incremental", reason, root)
+
+            def save_batch_state() -> None:
+                save_batch(state, done, settings)
+                known = pl.read_parquet(root / "batches.parquet")
+                pl.concat([known, new]).write_parquet(root / "batches.parquet")
+
+            saving = _aside(save_batch_state, aside=save_aside)
+            return Resolved(done.result, "incremental", reason, root, saving)
         except StateMismatchError as exc:
             reason = str(exc)
     log.info("identity resolution: full", extra={"reason": reason})
@@ -150,12 +183,17 @@ def resolve_workspace(
     ws.identity_dir.mkdir(parents=True, exist_ok=True)
     keys = ws.identity_dir / "block_keys.parquet"
     resolution = resolve(_scan(path), settings, overrides=overrides, keys_out=str(keys))
-    save_full(root, resolution, settings, keys)
-    if not root.is_dir():  # nothing to continue from (no candidate pairs)
-        return Resolved(resolution, "full", reason)
-    staged.write_parquet(root / "batches.parquet")
-    (root / "inputs.json").write_text(json.dumps({"inputs": inputs}), encoding="utf-8")
-    return Resolved(resolution, "full", reason, root)
+    kept = resolution.model is not None and resolution.features is not None
+
+    def save_full_state() -> None:
+        save_full(root, resolution, settings, keys)
+        if kept:
+            staged.write_parquet(root / "batches.parquet")
+            (root / "inputs.json").write_text(json.dumps({"inputs": inputs}), encoding="utf-8")
+
+    saving = _aside(save_full_state, aside=save_aside)
+    # no model: nothing to continue from (no candidate pairs), and no state is kept
+    return Resolved(resolution, "full", reason, root if kept else None, saving)
 
 
 def _as_resolution(state: State) -> Resolution:

@@ -186,7 +186,7 @@ def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
         del links, groups
     overrides = load_overrides(steward, customers)
     staged = ws.staged_dir / "staged.parquet"
-    done = resolve_workspace(ws, staged, settings, overrides)
+    done = resolve_workspace(ws, staged, settings, overrides, save_aside=True)
     resolution = done.resolution
     # read after resolving: a million links are not held through it
     links, registry = previous_identity(con)
@@ -195,6 +195,7 @@ def resolve_stage(ws: Workspace, con: duckdb.DuckDBPyConnection, run_id: str) ->
     )
     out = ws.identity_dir
     out.mkdir(parents=True, exist_ok=True)
+    done.wait()  # the outputs are copied from the saved state
     write_outputs(done, out)
     resolution.blocking.write_parquet(out / "blocking.parquet")
     if resolution.model is not None:

@@ -213,6 +213,30 @@ def test_a_run_resolves_only_added_batches_incrementally(published: Path) -> Non
     assert "rolled back" in rolled_back.reason
 
 
+def test_a_state_saved_aside_is_the_state_saved_in_line(published: Path) -> None:
+    # resolve_stage saves the state on a second thread while it assigns customer IDs
+    ws, settings = _workspace(published, full_after_growth=10.0), EngineSettings()
+    staged = _staged(ws)
+    last = staged.get_column("batch_id").unique().sort()[-1]
+    path = ws.root / "part.parquet"
+    states = []
+    for aside in (False, True):
+        request_full(ws)
+        for part in (staged.filter(pl.col("batch_id") != last), staged):  # full, then a batch
+            part.write_parquet(path)
+            done = resolve_workspace(ws, path, settings, Overrides(), save_aside=aside)
+            assert (done.saving is not None) == aside
+            done.wait()
+        state, why = load_state(state_dir(ws), settings)
+        assert state is not None, why
+        states.append(state)
+    inline, aside_state = states
+    assert aside_state.assignments.equals(inline.assignments)
+    assert aside_state.evidence.collect().equals(inline.evidence.collect())
+    assert aside_state.features.equals(inline.features)
+    assert np.array_equal(aside_state.key_sizes, inline.key_sizes)
+
+
 def test_full_resolution_when_settings_change_or_incremental_is_off(published: Path) -> None:
     ws = _workspace(published, full_after_growth=0.01)
     staged = _staged(ws)
