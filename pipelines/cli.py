@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Annotated, Any
 
@@ -100,6 +101,10 @@ def run(
     from dagster_project.runner import dry_run as run_dry
     from dagster_project.runner import run_pipeline
 
+    # Dagster, polars and the rest stay imported until the process ends: their ~300k objects
+    # are taken out of the cyclic collector's sight, which would otherwise walk them in every
+    # full collection of the run (eight at 1M records) and once more at exit (~1.5 s in all).
+    gc.freeze()
     logs.configure(logging.INFO, json_lines=log_json)
     root = workspace or default_workspace_path()
     if (limit is not None or sample is not None) and not dry_run:
