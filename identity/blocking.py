@@ -187,7 +187,7 @@ def block(
         else:  # numbered keys, kept for the next incremental run (identity/store.py)
             execute(con, "key_ids", static_sql("key_ids"))
             execute(con, "keys_out", keys_copy_sql(keys_out))
-            sizes = "SELECT n::UINTEGER AS n FROM key_ids ORDER BY kid"
+            sizes = "SELECT kid, n::UINTEGER AS n FROM key_ids"  # rows in no set order
             execute(con, "key_sizes", copy_sql(sizes, key_sizes_path(keys_out)))
             execute(con, "pair_keys", static_sql("pair_keys_keyed"))
         # DuckDB's memory goes to the self-join, not to key strings no longer read

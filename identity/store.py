@@ -234,7 +234,8 @@ def save_batch(
     _write(base_features(batch.new_features), root / "features" / name)
     shutil.move(str(pending_keys(root)), root / "block_keys" / name)
     shutil.move(str(key_ids_path(pending_keys(root))), root / "key_ids" / name)
-    pl.DataFrame({"n": batch.key_sizes}).write_parquet(root / "key_sizes.parquet")
+    kids = np.arange(len(batch.key_sizes), dtype=np.uint32)
+    pl.DataFrame({"kid": kids, "n": batch.key_sizes}).write_parquet(root / "key_sizes.parquet")
     number = log.parts[-1] + 1
     logged = log.logged_rows + batch.evidence_added.height
     if logged > log.base_rows * log_share or len(log.parts) >= LOG_PARTS:
@@ -263,6 +264,14 @@ def table_file(root: Path, name: str) -> Path | None:
 def pending_keys(root: Path) -> Path:
     """Where an incremental run writes its new block keys until the state is saved."""
     return root / "block_keys.pending.parquet"
+
+
+def _key_sizes(stored: pl.DataFrame) -> np.ndarray:
+    """The stored ``kid, n`` rows (in no set order: DuckDB writes them in parallel) as an array
+    indexed by key number."""
+    sizes = np.zeros(stored.height, dtype=np.uint32)
+    sizes[stored["kid"].to_numpy()] = stored["n"].to_numpy()
+    return sizes
 
 
 def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]:
@@ -297,7 +306,7 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
         features=features,
         edges=pl.read_parquet(root / "edges.parquet"),
         components=components,
-        key_sizes=pl.read_parquet(root / "key_sizes.parquet")["n"].to_numpy(),
+        key_sizes=_key_sizes(pl.read_parquet(root / "key_sizes.parquet")),
         guards=pl.read_parquet(root / "guards.parquet"),
         assignments=pl.read_parquet(root / "assignments.parquet"),
         evidence=evidence_log(root, log),
