@@ -19,6 +19,8 @@ from dagster_project.defs.pipeline import ASSETS, BATCHES_NAME, FORCE_TAG, raw_b
 from dagster_project.resources import build_resources, warehouse_path
 from pipelines.batches import Batch, inbox_batches, ingested
 from pipelines.dryrun import prepare_dry_run
+from pipelines.ingest import known_hashes
+from pipelines.prestage import wait_for_prestage
 from pipelines.warehouse import table_exists
 from pipelines.workspace import Workspace
 from quality.gxcontext import preload, wait_for_preload
@@ -101,7 +103,8 @@ def run_pipeline(root: Path, *, verbose: bool = False, force: bool = False) -> R
     """
     ws = Workspace.open(root)  # validates svod.toml before anything runs
     with ws.lock(), dg.DagsterInstance.ephemeral() as instance:
-        batches = inbox_batches(ws)
+        known: dict[str, str] = {}  # the inbox's hashes, reused by the ingest workers
+        batches = inbox_batches(ws, known)
         if force or _new_files(ws, batches):
             # Great Expectations (~2 s to import, first needed by the ingest checks) is imported
             # in a thread while this one waits for the ingest's worker processes.
@@ -116,16 +119,18 @@ def run_pipeline(root: Path, *, verbose: bool = False, force: bool = False) -> R
             tags |= batch_tags(batches) | {RANGE_START: keys[0], RANGE_END: keys[-1]}
         else:  # nothing in the inbox: re-stage and publish what the lake holds
             selection = [a for a in ASSETS if a is not raw_batches]
-        result = dg.materialize(
-            ASSETS,
-            selection=selection,
-            instance=instance,
-            resources=build_resources(ws.root),
-            raise_on_error=False,
-            run_config=None if verbose else QUIET_RUN_CONFIG,
-            tags=tags,
-        )
+        with known_hashes(ws.inbox, known):
+            result = dg.materialize(
+                ASSETS,
+                selection=selection,
+                instance=instance,
+                resources=build_resources(ws.root),
+                raise_on_error=False,
+                run_config=None if verbose else QUIET_RUN_CONFIG,
+                tags=tags,
+            )
         wait_for_preload()  # a run that checked nothing still ends its import before it returns
+        wait_for_prestage(ws.staged_dir)  # nor leaves a child of its ingest running
     return RunOutcome(
         success=result.success,
         run_id=result.run_id,

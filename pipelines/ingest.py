@@ -13,7 +13,8 @@ import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ import polars as pl
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceFileError
 from pipelines.parallel import helper_shares, run_split
+from pipelines.prestage import start_prestage
 from pipelines.schema import QUARANTINE_SCHEMA, RAW_FIELDS, RAW_SCHEMA
 from pipelines.sources import read_file
 from pipelines.sources._common import paused_gc
@@ -74,12 +76,40 @@ class IngestReport:
         return [asdict(f) for f in self.files]
 
 
+#: (inbox, ``relpath|mtime_ns|size`` → SHA-256) of inbox files already hashed in this run: the
+#: runner hashes the inbox for its partition keys, and each ingest worker would hash every file
+#: again to find its batches (and its own files once more to ingest them).
+_KNOWN_SHA256: ContextVar[tuple[Path, dict[str, str]] | None] = ContextVar(
+    "known_sha256", default=None
+)
+
+
+@contextmanager
+def known_hashes(inbox: Path, known: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Within: ``file_sha256`` of an inbox file reuses (and records in ``known``) its hash,
+    keyed like ``pipelines.batches.inbox_batches``'s cursor (path, mtime and size)."""
+    token = _KNOWN_SHA256.set((inbox, known))
+    try:
+        yield known
+    finally:
+        _KNOWN_SHA256.reset(token)
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file, read in chunks so large files stay out of memory."""
+    known = _KNOWN_SHA256.get()
+    memo = None
+    if known is not None and path.is_relative_to(known[0]):
+        stat = path.stat()
+        memo = f"{path.relative_to(known[0]).as_posix()}|{stat.st_mtime_ns}|{stat.st_size}"
+        if (sha := known[1].get(memo)) is not None:
+            return sha
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
+    if known is not None and memo is not None:
+        known[1][memo] = digest.hexdigest()
     return digest.hexdigest()
 
 
@@ -208,14 +238,21 @@ def _ingest_paths(
 
 
 def _ingest_keys(
-    root: Path, keys: list[str], now: datetime, shares: Mapping[str, float | None]
+    root: Path,
+    keys: list[str],
+    now: datetime,
+    shares: Mapping[str, float | None],
+    known: Mapping[str, str] | None = None,
 ) -> list[FileReport]:
-    """Worker: ingest the batches ``keys`` names (see ``pipelines.batches``)."""
+    """Worker: ingest the batches ``keys`` names (see ``pipelines.batches``); ``known``: inbox
+    files' hashes taken already (see ``known_hashes``)."""
     from pipelines.batches import ingest_batches  # batches imports this module
 
+    ws = Workspace.open(root)
     token = _HELPER_SHARES.set(shares)
     try:
-        return ingest_batches(Workspace.open(root), keys, now=now).files
+        with known_hashes(ws.inbox, dict(known or {})):
+            return ingest_batches(ws, keys, now=now).files
     finally:
         _HELPER_SHARES.reset(token)
 
@@ -239,8 +276,10 @@ def ingest_keys(ws: Workspace, keys: Sequence[str], now: datetime) -> IngestRepo
         for path, share in zip(found, helper_shares(sizes), strict=True)
         if path is not None
     }
-    work = partial(_ingest_keys, shares=shares)
-    reports = run_split(work, ws.root, list(keys), sizes, now)
+    known = _KNOWN_SHA256.get()
+    work = partial(_ingest_keys, shares=shares, known=known[1] if known else None)
+    early = partial(start_prestage, ws.root)
+    reports = run_split(work, ws.root, list(keys), sizes, now, early=early)
     order = {key.rsplit("@", 1)[-1]: i for i, key in enumerate(keys)}
     return IngestReport(
         files=sorted(reports, key=lambda r: order.get(r.batch_id or "", len(order)))
@@ -250,7 +289,9 @@ def ingest_keys(ws: Workspace, keys: Sequence[str], now: datetime) -> IngestRepo
 def ingest(ws: Workspace, *, now: datetime | None = None) -> IngestReport:
     """Read every new or changed inbox file into a raw batch; report each file's outcome.
 
-    Large inboxes are read by two worker processes side by side (see ``pipelines.parallel``).
+    Large inboxes are read by two worker processes side by side (see ``pipelines.parallel``);
+    the batches of the one done first are staged ahead while the other reads
+    (``pipelines.prestage``).
     """
     ws.ensure_dirs()
     now = now or datetime.now(UTC)
@@ -258,7 +299,8 @@ def ingest(ws: Workspace, *, now: datetime | None = None) -> IngestReport:
     relpaths = [path.relative_to(ws.inbox).as_posix() for _, path in files]
     sizes = [path.stat().st_size for _, path in files]
     shares = dict(zip(relpaths, helper_shares(sizes), strict=True))
-    reports = run_split(partial(_ingest_paths, shares=shares), ws.root, relpaths, sizes, now)
+    work = partial(_ingest_paths, shares=shares)
+    reports = run_split(work, ws.root, relpaths, sizes, now, early=partial(start_prestage, ws.root))
     order = {relpath: i for i, relpath in enumerate(relpaths)}
     return IngestReport(files=sorted(reports, key=lambda r: order.get(r.relpath, len(order))))
 

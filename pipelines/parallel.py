@@ -3,8 +3,9 @@
 Reading a file is CPU-bound Python (XML, JSON, spreadsheets), so threads do not help; each
 worker process reads whole files and writes their raw batches itself, and only the small
 per-file reports come back. Files are dealt largest first to the least-loaded worker, so a
-big CommerceML export runs beside all the small files. Small inboxes (tests, the sample) stay
-in this process: starting a worker costs about a second.
+big CommerceML export runs beside all the small files; the reports of the worker done first
+can be handed over at once (``early``) so that its core is put to use. Small inboxes (tests,
+the sample) stay in this process: starting a worker costs about a second.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,17 +96,26 @@ def _log_setup() -> tuple[int, bool]:
     return logger.getEffectiveLevel(), json_lines
 
 
+#: Called with the reports of the first worker to finish while another still reads; returns
+#: what to call once every worker has ended (``True``: the ingest failed or was interrupted).
+Early = Callable[[list[R]], Callable[[bool], None]]
+
+
 def run_split(
     work: Callable[[Path, list[T], datetime], list[R]],
     root: Path,
     items: Sequence[T],
     sizes: Sequence[int],
     now: datetime,
+    *,
+    early: Early[R] | None = None,
 ) -> list[R]:
     """``work(root, group, now)`` over groups of ``items``, in worker processes when worth it.
 
     ``work`` must be a module-level function (it is pickled by name). Results come back in
-    group order; the caller restores its own order.
+    group order; the caller restores its own order. Each worker has a pool of its own, so a
+    worker that is done exits (its memory goes back) while the others still read, and
+    ``early`` may use its core.
     """
     workers = worker_count(sizes)
     if workers == 1:
@@ -112,14 +123,39 @@ def run_split(
     groups = deal(sizes, workers)
     log.info("reading files in parallel", extra={"workers": len(groups), "files": len(items)})
     context = multiprocessing.get_context("spawn")  # fork is unsafe with polars' threads
-    with ProcessPoolExecutor(
-        max_workers=len(groups),
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=_log_setup(),
-    ) as pool:
-        futures = [pool.submit(work, root, [items[i] for i in group], now) for group in groups]
-        return [result for future in futures for result in future.result()]
+    finish: Callable[[bool], None] | None = None
+    failed = True
+    with ExitStack() as stack:
+        pools = [
+            stack.enter_context(
+                ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=context,
+                    initializer=_init_worker,
+                    initargs=_log_setup(),
+                )
+            )
+            for _ in groups
+        ]
+        futures = [
+            pool.submit(work, root, [items[i] for i in group], now)
+            for pool, group in zip(pools, groups, strict=True)
+        ]
+        try:
+            pending: set[Future[list[R]]] = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    pools[futures.index(future)].shutdown()  # its process ends
+                ok = all(f.exception() is None for f in done)
+                if early is not None and finish is None and pending and ok:
+                    finish = early([result for f in done for result in f.result()])
+            results = [result for future in futures for result in future.result()]
+            failed = False
+        finally:
+            if finish is not None:
+                finish(failed)
+    return results
 
 
 def run_in_child(work: Callable[..., R], *args: Any) -> R:

@@ -8,7 +8,9 @@ sorted by record_key; ``quarantine-0000.parquet``, in input order), each row wit
 Svod's version (``pipelines.fingerprint.normalize_fingerprint``), so a change of either stages
 everything again. The staged table is the cached parts in force, minus the older copies of
 records repeated across files, merged by record_key — the same table, row for row, as staging
-all raw records at once, but never held in memory whole (see ``pipelines.stagework``).
+all raw records at once, but never held in memory whole (see ``pipelines.stagework``). Entries
+may be made ahead, while the ingest still reads (``pipelines.prestage``): the stage waits for
+that first.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
@@ -25,6 +28,7 @@ import polars as pl
 
 from pipelines.fingerprint import normalize_fingerprint
 from pipelines.ingest import current_batches, read_records, split_repeated_records
+from pipelines.prestage import wait_for_prestage
 from pipelines.schema import RAW_SCHEMA
 from pipelines.stagework import CHUNK_ROWS, ROW, Chunk, batch_failed, run_chunks
 from pipelines.staging import normalize_records
@@ -63,6 +67,16 @@ def _is_cached(folder: Path, batch: dict[str, Any]) -> bool:
     return bool(json.loads(marker.read_text(encoding="utf-8")) == _source_stamp(batch))
 
 
+def cache_dir(ws: Workspace) -> Path:
+    """The cache folder of the current normalise settings and Svod's version."""
+    return ws.staged_dir / CACHE_DIR / normalize_fingerprint(ws)
+
+
+def uncached(cache: Path, batches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Those of ``batches`` with no complete, current entry in ``cache``."""
+    return [b for b in batches if not _is_cached(cache / b["batch_id"], b)]
+
+
 def plan_chunks(rows: int, chunk_rows: int = CHUNK_ROWS) -> list[tuple[int, int]]:
     """(start, length) slices of about equal size, none over ``chunk_rows``; one for 0 rows."""
     if rows <= 0:
@@ -72,10 +86,15 @@ def plan_chunks(rows: int, chunk_rows: int = CHUNK_ROWS) -> list[tuple[int, int]
     return [(start, min(size, rows - start)) for start in range(0, rows, size)]
 
 
-def _stage_into_cache(
-    batches: list[dict[str, Any]], cache: Path, default_region: str, chunk_rows: int
+def stage_into_cache(
+    batches: list[dict[str, Any]],
+    cache: Path,
+    default_region: str,
+    chunk_rows: int,
+    run: Callable[[list[Chunk], str], None] = run_chunks,
 ) -> None:
-    """Normalise these batches slice by slice (in worker processes when large); cache each."""
+    """Normalise these batches slice by slice (``run``: in worker processes when large); cache
+    each."""
     chunks: list[Chunk] = []
     folders: list[tuple[Path, Path, dict[str, Any]]] = []
     for batch in batches:
@@ -93,7 +112,7 @@ def _stage_into_cache(
             Chunk(str(Path(batch["dir"])), start, length, str(tmp), part)
             for part, (start, length) in enumerate(plan_chunks(rows, chunk_rows))
         ]
-    run_chunks(chunks, default_region)
+    run(chunks, default_region)
     for folder, tmp, batch in folders:
         (tmp / _MARKER).write_text(json.dumps(_source_stamp(batch)), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
@@ -182,14 +201,13 @@ def merge_by_key(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
 
 def stage_batches(ws: Workspace, *, chunk_rows: int = CHUNK_ROWS) -> StagedBatches:
     """Staged records and quarantine of every batch in force, staging only uncached batches."""
+    wait_for_prestage(ws.staged_dir)  # a child of the ingest may still write one entry
     batches = current_batches(ws)
-    key = normalize_fingerprint(ws)
-    root = ws.staged_dir / CACHE_DIR
-    cache = root / key
-    missing = [b for b in batches if not _is_cached(cache / b["batch_id"], b)]
+    cache = cache_dir(ws)
+    missing = uncached(cache, batches)
     if missing:
-        _stage_into_cache(missing, cache, ws.config.normalize.default_region, chunk_rows)
-    _prune(root, key, {b["batch_id"] for b in batches})
+        stage_into_cache(missing, cache, ws.config.normalize.default_region, chunk_rows)
+    _prune(cache.parent, cache.name, {b["batch_id"] for b in batches})
     folders = [cache / b["batch_id"] for b in batches]
     winners, repeated = _winners(batches, folders)
     staged_parts = [_keep(_scan(i, p), winners) for i, p in _parts(folders, "staged")]
