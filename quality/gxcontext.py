@@ -72,6 +72,7 @@ def _import_gx() -> None:
     try:
         for name in GX_MODULES:
             importlib.import_module(name)
+        gc.collect()  # the import's own garbage first: frozen, it would stay (~200 MB at 1M)
         gc.freeze()
     except Exception as exc:  # the checks import GX again, in their own thread, and say why
         log.warning("Great Expectations could not be preloaded: %s", exc)
