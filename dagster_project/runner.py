@@ -19,7 +19,7 @@ from dagster_project.defs.pipeline import ASSETS, BATCHES_NAME, FORCE_TAG, raw_b
 from dagster_project.resources import build_resources, warehouse_path
 from pipelines.batches import Batch, inbox_batches, ingested
 from pipelines.dryrun import prepare_dry_run
-from pipelines.ingest import known_hashes
+from pipelines.filehash import known_hashes
 from pipelines.prestage import wait_for_prestage
 from pipelines.warehouse import table_exists
 from pipelines.workspace import Workspace

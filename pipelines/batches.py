@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.config import SourceConfig
+from pipelines.filehash import file_sha256
 from pipelines.ingest import (
     BATCH_MARKER,
     FileReport,
@@ -20,7 +21,6 @@ from pipelines.ingest import (
     _ingest_file,  # one file at a time; ingest() itself reads every file
     batch_id_for,
     discover_files,
-    file_sha256,
 )
 from pipelines.workspace import Workspace
 

@@ -13,8 +13,7 @@ import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ import polars as pl
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceFileError
+from pipelines.filehash import file_sha256, known_hashes, known_so_far
 from pipelines.parallel import helper_shares, run_split
 from pipelines.prestage import start_prestage
 from pipelines.schema import QUARANTINE_SCHEMA, RAW_FIELDS, RAW_SCHEMA
@@ -74,43 +74,6 @@ class IngestReport:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [asdict(f) for f in self.files]
-
-
-#: (inbox, ``relpath|mtime_ns|size`` → SHA-256) of inbox files already hashed in this run: the
-#: runner hashes the inbox for its partition keys, and each ingest worker would hash every file
-#: again to find its batches (and its own files once more to ingest them).
-_KNOWN_SHA256: ContextVar[tuple[Path, dict[str, str]] | None] = ContextVar(
-    "known_sha256", default=None
-)
-
-
-@contextmanager
-def known_hashes(inbox: Path, known: dict[str, str]) -> Iterator[dict[str, str]]:
-    """Within: ``file_sha256`` of an inbox file reuses (and records in ``known``) its hash,
-    keyed like ``pipelines.batches.inbox_batches``'s cursor (path, mtime and size)."""
-    token = _KNOWN_SHA256.set((inbox, known))
-    try:
-        yield known
-    finally:
-        _KNOWN_SHA256.reset(token)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in chunks so large files stay out of memory."""
-    known = _KNOWN_SHA256.get()
-    memo = None
-    if known is not None and path.is_relative_to(known[0]):
-        stat = path.stat()
-        memo = f"{path.relative_to(known[0]).as_posix()}|{stat.st_mtime_ns}|{stat.st_size}"
-        if (sha := known[1].get(memo)) is not None:
-            return sha
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    if known is not None and memo is not None:
-        known[1][memo] = digest.hexdigest()
-    return digest.hexdigest()
 
 
 def batch_id_for(source: SourceConfig, relpath: str, sha256: str) -> str:
@@ -276,8 +239,8 @@ def ingest_keys(ws: Workspace, keys: Sequence[str], now: datetime) -> IngestRepo
         for path, share in zip(found, helper_shares(sizes), strict=True)
         if path is not None
     }
-    known = _KNOWN_SHA256.get()
-    work = partial(_ingest_keys, shares=shares, known=known[1] if known else None)
+    known = known_so_far()
+    work = partial(_ingest_keys, shares=shares, known=known)
     early = partial(start_prestage, ws.root)
     reports = run_split(work, ws.root, list(keys), sizes, now, early=early)
     order = {key.rsplit("@", 1)[-1]: i for i, key in enumerate(keys)}

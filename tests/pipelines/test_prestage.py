@@ -15,14 +15,12 @@ from typing import Any
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines import ingest as ingest_module
-from pipelines import parallel, prestage
+from pipelines import filehash, parallel, prestage
+from pipelines.filehash import file_sha256, known_hashes
 from pipelines.ingest import (
     FileReport,
     current_batches,
-    file_sha256,
     ingest,
-    known_hashes,
     roll_back_batches,
 )
 from pipelines.stagecache import cache_dir, stage_batches, uncached
@@ -136,4 +134,4 @@ def test_known_inbox_hashes_are_reused_and_new_ones_recorded(ws: Workspace) -> N
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))  # touched: hashed again
     with known_hashes(ws.inbox, {token: "f" * 64}):
         assert file_sha256(path) == real
-    assert ingest_module._KNOWN_SHA256.get() is None
+    assert filehash.known_so_far() is None
