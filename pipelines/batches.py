@@ -8,12 +8,13 @@ is a new partition and an unchanged one maps to the batch already in the lake.
 from __future__ import annotations
 
 from collections.abc import Collection
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.config import SourceConfig
-from pipelines.filehash import file_sha256
+from pipelines.filehash import file_sha256, known_hashes
 from pipelines.ingest import (
     BATCH_MARKER,
     FileReport,
@@ -66,16 +67,11 @@ def inbox_batches(ws: Workspace, known: dict[str, str] | None = None) -> list[Ba
     unchanged files are not hashed again; it is updated in place.
     """
     found = []
-    for source, path in discover_files(ws):
-        relpath = path.relative_to(ws.inbox).as_posix()
-        stat = path.stat()
-        token = f"{relpath}|{stat.st_mtime_ns}|{stat.st_size}"
-        sha = known.get(token) if known is not None else None
-        if sha is None:
+    with known_hashes(ws.inbox, known) if known is not None else nullcontext():
+        for source, path in discover_files(ws):
+            relpath = path.relative_to(ws.inbox).as_posix()
             sha = file_sha256(path)
-            if known is not None:
-                known[token] = sha
-        found.append(Batch(source, path, relpath, batch_id_for(source, relpath, sha)))
+            found.append(Batch(source, path, relpath, batch_id_for(source, relpath, sha)))
     return found
 
 

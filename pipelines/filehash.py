@@ -22,7 +22,7 @@ _KNOWN_SHA256: ContextVar[tuple[Path, dict[str, str]] | None] = ContextVar(
 @contextmanager
 def known_hashes(inbox: Path, known: dict[str, str]) -> Iterator[dict[str, str]]:
     """Within: ``file_sha256`` of an inbox file reuses (and records in ``known``) its hash,
-    keyed like ``pipelines.batches.inbox_batches``'s cursor (path, mtime and size)."""
+    keyed ``relpath|mtime_ns|size`` (also the inbox sensor's cursor, which is such a table)."""
     token = _KNOWN_SHA256.set((inbox, known))
     try:
         yield known
