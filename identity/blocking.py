@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from identity.errors import BlockingError
@@ -87,11 +88,17 @@ def rules_of(bits: int) -> list[str]:
     return [rule.name for i, rule in enumerate(RULES) if bits >> i & 1]
 
 
+def rule_caps(settings: EngineSettings) -> np.ndarray:
+    """The block cap of each rule (int32, indexed by its bit)."""
+    return np.array([rule.cap or settings.max_block_size for rule in RULES], dtype=np.int32)
+
+
 def block_keys_sql(rules: list[tuple[int, Rule]], settings: EngineSettings) -> str:
     """One row per (record, rule, key); keys are prefixed with the entity kind."""
     parts = []
+    caps = rule_caps(settings)
     for bit, rule in rules:
-        cap = rule.cap or settings.max_block_size
+        cap = int(caps[bit])
         # rule keys are expressions written in this module, never user values
         select = f"SELECT rid, {bit}::UTINYINT AS rule, {cap}::INTEGER AS cap"
         inner = f"SELECT rid, kind, {rule.key} AS k FROM features"  # noqa: S608

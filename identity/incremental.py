@@ -26,9 +26,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from identity.arrays import difference_ints, union_ints, unique_ints
+from identity.arrays import difference_ints, gather_rows, union_ints, unique_ints
 from identity.batch_guards import batch_identifier_guards, batch_skipped_keys
-from identity.blocking import active_rules, block_keys_sql, keys_copy_sql
+from identity.blocking import active_rules, block_keys_sql, keys_copy_sql, rule_caps
 from identity.comparison import compare, prepare_records
 from identity.engine import Resolution, cluster_and_explain, duckdb_connect, override_pairs
 from identity.evidence import evidence_rows, link_evidence
@@ -40,6 +40,7 @@ from identity.scoring import dob_reliable, score_pairs
 from identity.settings import EngineSettings
 from identity.sqlexec import execute, query, static_sql
 from identity.store import State, component_labels, drop_evidence, pending_keys
+from identity.storedkeys import StoredKeys
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def _local(
     """The records ``rids`` in record-key order (rid = position, ``gid`` = stored rid) and
     ``pairs`` in those positions, smaller key left: the order a full run sees them in.
     (Pairs with an end outside ``rids`` are left out.)"""
-    taken = feats.select(pl.all().gather(unique_ints(rids.to_numpy())))  # rid = row of feats
+    taken = gather_rows(feats, unique_ints(rids.to_numpy()))  # rid = row of feats
     part = taken.select(pl.all().gather(taken.get_column("record_key").arg_sort())).with_columns(
         gid=pl.col("rid"), rid=pl.int_range(pl.len(), dtype=pl.UInt32)
     )
@@ -92,15 +93,26 @@ def _local(
     return strong_identifiers(part, weak), local
 
 
-def _pairs(con: duckdb.DuckDBPyConnection, focus: np.ndarray, *, within: bool) -> pl.DataFrame:
+def _pairs(
+    con: duckdb.DuckDBPyConnection, stored: StoredKeys, focus: np.ndarray, *, within: bool
+) -> pl.DataFrame:
+    """The pairs of the ``focus`` records with every holder of their keys (``within``: only
+    with each other), through the keys small enough to pair on."""
     con.register("focus", pl.DataFrame({"rid": focus.astype(np.uint32)}).to_arrow())
+    con.register("old_fkeys", stored.of_records(focus).to_arrow())
     try:
         execute(con, "batch_sizes", static_sql("batch_sizes"))
-        step = "batch_within" if within else "batch_others"
-        execute(con, step, static_sql(step))
+        if within:
+            execute(con, "batch_within", static_sql("batch_within"))
+        else:
+            kids = query(con, "small_kids", static_sql("small_kids"))["kid"].to_numpy()
+            con.register("old_holders", stored.holding(kids).to_arrow())
+            execute(con, "batch_others", static_sql("batch_others"))
+            con.unregister("old_holders")
         return query(con, "batch_pairs", static_sql("batch_pairs"), [within])
     finally:
         con.unregister("focus")
+        con.unregister("old_fkeys")
 
 
 def _within_levels(
@@ -185,19 +197,21 @@ def resolve_batch(
     # the set is built of the batch's keys, the store's keys probe it
     if state.features.get_column("record_key").is_in(new["record_key"].implode()).any():
         raise StateMismatchError("the batch repeats records already resolved")
-    # one chunk: gathering rows from Parquet's row-group chunks costs about six times more
-    feats = pl.concat([state.features, new.select(state.features.columns)]).rechunk()
+    # left in chunks (one per row group and the batch): rows are gathered chunk by chunk
+    feats = pl.concat([state.features, new.select(state.features.columns)])
     ids, weak, moved = batch_identifier_guards(feats, new, state, settings)
     dob_guard = dob_reliable(model, settings)
     with duckdb_connect() as con:
         con.register("features", new.to_arrow())
         execute(con, "new_keys", block_keys_sql(active_rules(settings), settings))
-        con.read_parquet(state.keys_glob).create_view("old_keys")
         con.read_parquet(state.ids_glob).create_view("old_ids")
         kids = np.arange(len(state.key_sizes), dtype=np.uint32)
         con.register("old_sizes", pl.DataFrame({"kid": kids, "n": state.key_sizes}).to_arrow())
         execute(con, "batch_ids", static_sql("batch_ids"))
         execute(con, "batch_touched", static_sql("batch_touched"))
+        stored = StoredKeys.open(state.keys_dir, rule_caps(settings))
+        small = query(con, "touched_small", "SELECT kid FROM touched WHERE old_n <= cap")
+        con.register("old_touch", stored.holding(small["kid"].to_numpy()).to_arrow())
         grown = query(con, "batch_grown", "SELECT kid, old_n + added AS n FROM touched")
         sizes = _grown(state.key_sizes, grown)
         crossed = query(con, "batch_crossed", static_sql("batch_crossed"))["rid"]
@@ -206,7 +220,7 @@ def resolve_batch(
         # no score changes. Their components are rebuilt (all holders are in them, so every
         # pair that lost the key is too); their pairs to records outside are not compared.
         crossed_only = difference_ints(crossed.to_numpy(), dirty)
-        touching = _pairs(con, dirty, within=False)
+        touching = _pairs(con, stored, dirty, within=False)
         fresh = query(con, "batch_skipped", static_sql("batch_skipped"))
         ends_of = pl.concat([touching["rid_l"], touching["rid_r"]]).unique()
         part, local = _local(feats, ends_of, touching, weak)
@@ -232,7 +246,7 @@ def resolve_batch(
         hit[comp[ends]] = True  # the components to rebuild (ends are in theirs)
         in_area_all = hit[comp]
         area = np.flatnonzero(in_area_all)
-        within = _pairs(con, area, within=True)
+        within = _pairs(con, stored, area, within=True)
         execute(con, "keys_out", keys_copy_sql(pending_keys(state.root), "new_keys", _ADDED))
         new_keys = query(con, "new_key_list", "SELECT DISTINCT rule, key FROM new_keys")
     rebuilt_part, rebuilt_pairs = _local(feats, pl.Series(area, dtype=pl.UInt32), within, weak)

@@ -1,13 +1,14 @@
 """What a resolution leaves for the next one: the state an incremental run starts from.
 
-A directory of Parquet and JSON (never pickles): record features (``rid`` = position, appended
-part by part), blocking keys as numbers (``rid, rule, cap, kid``, one part per run) and the
-numbers of the key strings (``rule, key, kid``, new keys appended per run), the candidate links
-between records, the guards, the frozen model and term frequencies, the assignments, and the
-evidence as a log (see :func:`evidence_log`): a batch appends its rows and the records whose
-earlier rows it dropped, instead of rewriting a million rows. ``state.json`` names the engine
-settings and the state version; a state written under other settings, another version or
-another set of comparisons is not compatible and the caller runs a full resolution instead.
+A directory of Parquet, NumPy arrays and JSON (never pickles): record features (``rid`` =
+position, appended part by part), blocking keys as numbers (``rid, rule, kid``, one part per run,
+as ``.npy`` arrays read memory-mapped: :mod:`identity.storedkeys`) and the numbers of the key
+strings (``rule, key, kid``, new keys appended per run), the candidate links between records,
+the guards, the frozen model and term frequencies, the assignments, and the evidence as a log
+(see :func:`evidence_log`): a batch appends its rows and the records whose earlier rows it
+dropped, instead of rewriting a million rows. ``state.json`` names the engine settings and the
+state version; a state written under other settings, another version or another set of
+comparisons is not compatible and the caller runs a full resolution instead.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ from identity.comparison import COMPARISONS
 from identity.engine import Frozen, Resolution
 from identity.model import Model
 from identity.settings import EngineSettings
+from identity.storedkeys import save_keys
 
 if TYPE_CHECKING:
     from identity.incremental import Batch
 
 #: bump when the meaning of a stored file changes: older states then trigger a full run
-STATE_VERSION = 4
+STATE_VERSION = 5
 
 #: The evidence log is compacted (rewritten as one part) when its batches' rows pass this share
 #: of the base part's, or it holds this many batches: reading it stays about a full table's read.
@@ -101,9 +103,9 @@ class State:
     full_records: int  # records at the last full run (the model was estimated on them)
 
     @property
-    def keys_glob(self) -> str:
-        """The block key parts, for DuckDB's ``read_parquet``."""
-        return str(self.root / "block_keys" / "*.parquet")
+    def keys_dir(self) -> Path:
+        """The block key parts (``identity.storedkeys``)."""
+        return self.root / "block_keys"
 
     @property
     def ids_glob(self) -> str:
@@ -213,7 +215,7 @@ def save_full(root: Path, result: Resolution, settings: EngineSettings, keys: Pa
         (tmp / folder).mkdir(parents=True)
     _write(base_features(result.features), tmp / "features" / "part-00000.parquet")
     _write(result.evidence, _part(tmp, 0))
-    shutil.move(str(keys), tmp / "block_keys" / "part-00000.parquet")
+    save_keys(keys, tmp / "block_keys", 0)
     shutil.move(str(key_ids_path(keys)), tmp / "key_ids" / "part-00000.parquet")
     shutil.move(str(key_sizes_path(keys)), tmp / "key_sizes.parquet")
     result.blocking.write_parquet(tmp / "blocking.parquet")
@@ -230,9 +232,10 @@ def save_batch(
     its evidence to the log: compacted into one part when the log grew past ``log_share`` of
     the base part's rows or ``LOG_PARTS`` parts."""
     root, log = state.root, state.log
-    name = f"part-{len(list((root / 'features').glob('part-*.parquet'))):05d}.parquet"
+    part = len(list((root / "features").glob("part-*.parquet")))
+    name = f"part-{part:05d}.parquet"
     _write(base_features(batch.new_features), root / "features" / name)
-    shutil.move(str(pending_keys(root)), root / "block_keys" / name)
+    save_keys(pending_keys(root), root / "block_keys", part)
     shutil.move(str(key_ids_path(pending_keys(root))), root / "key_ids" / name)
     kids = np.arange(len(batch.key_sizes), dtype=np.uint32)
     pl.DataFrame({"kid": kids, "n": batch.key_sizes}).write_parquet(root / "key_sizes.parquet")

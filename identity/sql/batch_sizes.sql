@@ -1,7 +1,7 @@
--- The keys of the ``focus`` records and the size of each (old and new holders, with repeats
--- as a full run counts them).
+-- The keys of the ``focus`` records (``old_fkeys``: their stored ones) and the size of each
+-- (old and new holders, with repeats as a full run counts them).
 CREATE OR REPLACE TEMP TABLE fkeys AS
-SELECT o.rid, o.rule, o.cap, o.kid FROM old_keys AS o JOIN focus AS f ON f.rid = o.rid
+SELECT rid, rule, cap, kid FROM old_fkeys
 UNION ALL
 SELECT n.rid, n.rule, n.cap, n.kid FROM new_keys AS n JOIN focus AS f ON f.rid = n.rid;
 CREATE OR REPLACE TEMP TABLE wanted AS

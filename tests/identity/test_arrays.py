@@ -1,9 +1,10 @@
 """The sorting set operations give exactly numpy's results."""
 
 import numpy as np
+import polars as pl
 import pytest
 
-from identity.arrays import difference_ints, union_ints, unique_ints
+from identity.arrays import difference_ints, gather_rows, union_ints, unique_ints
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 50, 5_000])
@@ -21,3 +22,22 @@ def test_keeps_dtype_and_sorts() -> None:
     out = unique_ints(values)
     assert out.dtype == np.uint32
     assert out.tolist() == [1, 3, 7]
+
+
+@pytest.mark.parametrize("chunks", [1, 3, 7])
+def test_gather_rows_equals_gathering_from_one_chunk(chunks: int) -> None:
+    rng = np.random.default_rng(chunks)
+    whole = pl.DataFrame(
+        {
+            "rid": np.arange(100, dtype=np.uint32),
+            "name": [f"n{i}" for i in range(100)],
+            "ids": [[f"x{i}"] * (i % 3) for i in range(100)],
+        }
+    )
+    cuts = np.sort(rng.choice(np.arange(1, 100), chunks - 1, replace=False))
+    pieces = np.split(np.arange(100), cuts)
+    chunked = pl.concat([whole[int(p[0]) : int(p[-1]) + 1] for p in pieces], rechunk=False)
+    assert chunked.get_column("rid").n_chunks() == chunks
+    for rows in (np.array([0, 1, 2, 57, 98, 99]), np.sort(rng.choice(100, 40, replace=False))):
+        assert gather_rows(chunked, rows).equals(whole[rows.tolist()])
+    assert gather_rows(chunked, np.array([], dtype=np.int64)).height == 0
