@@ -150,22 +150,26 @@ def _within_levels(
 
 def _replaced(stored: pl.DataFrame, rebuilt: pl.DataFrame) -> pl.DataFrame:
     """``stored`` rows (sorted by ``record_key``, one per key) with those of the ``rebuilt``
-    keys replaced and new keys added, in key order: the stored rows to drop are found by a
-    binary search and the few rebuilt ones merged in, rather than re-sorting a million rows."""
+    keys replaced and new keys added, in key order: a binary search finds where each rebuilt
+    key is (or goes), and one gather of the two frames puts every row in its place, rather than
+    re-sorting or merging a million keys by string comparison."""
     keys = stored.get_column("record_key")
     if not rebuilt.get_column("record_key").is_sorted():
         rebuilt = rebuilt.sort("record_key")
     if not keys.is_sorted():  # a state written before this was a contract
         gone = keys.is_in(rebuilt.get_column("record_key").implode())
         return pl.concat([stored.filter(~gone), rebuilt]).sort("record_key")
+    both = pl.concat([stored, rebuilt], rechunk=True)  # string views: no bytes copied
+    n = stored.height
     wanted = rebuilt.get_column("record_key")
-    at = keys.search_sorted(wanted)
-    inside = at < len(keys)
-    at, wanted = at.filter(inside), wanted.filter(inside)
-    found = at.filter(keys.gather(at) == wanted).to_numpy()  # stored keys rebuilt
-    keep = np.ones(len(keys), dtype=bool)
-    keep[found] = False
-    return stored.filter(pl.Series(keep)).merge_sorted(rebuilt, key="record_key")
+    at = keys.search_sorted(wanted).to_numpy().astype(np.int64)
+    there = at < n
+    there[there] = (keys.gather(at[there]) == wanted.filter(pl.Series(there))).to_numpy()
+    order = np.arange(n, dtype=np.int64)
+    order[at[there]] = n + np.flatnonzero(there)  # a stored key rebuilt: its new row
+    added = np.flatnonzero(~there)
+    order = np.insert(order, at[added], n + added)  # a new key: before the first larger one
+    return both.select(pl.all().gather(pl.Series(order)))
 
 
 def _grown(sizes: np.ndarray, grown: pl.DataFrame) -> np.ndarray:

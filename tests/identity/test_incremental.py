@@ -299,11 +299,14 @@ def test_keys_pushed_over_their_cap_give_what_a_full_run_gives(seed: int, tmp_pa
 
 
 def test_replaced_rows_keep_the_order_a_full_sort_gives() -> None:
-    # rebuilt rows replace stored ones ("b", "e") and bring new keys ("a", "d", "f")
+    # rebuilt rows replace stored ones ("b", "e") and bring new keys ("a", "d", "f"; "ca" and
+    # "cc" go between the same two stored keys)
     stored = pl.DataFrame({"record_key": ["b", "c", "e"], "v": [1, 2, 3]})
-    rebuilt = pl.DataFrame({"record_key": ["f", "e", "a", "d", "b"], "v": [4, 5, 6, 7, 8]})
+    rebuilt = pl.DataFrame(
+        {"record_key": ["f", "e", "cc", "a", "d", "ca", "b"], "v": [4, 5, 9, 6, 7, 10, 8]}
+    )
     replaced = _replaced(stored, rebuilt)
-    assert replaced["record_key"].to_list() == ["a", "b", "c", "d", "e", "f"]
-    assert replaced["v"].to_list() == [6, 8, 2, 7, 5, 4]
+    assert replaced["record_key"].to_list() == ["a", "b", "c", "ca", "cc", "d", "e", "f"]
+    assert replaced["v"].to_list() == [6, 8, 2, 10, 9, 7, 5, 4]
     unsorted = _replaced(stored.reverse(), rebuilt)  # a state written before sorting was kept
     assert unsorted.equals(replaced)
