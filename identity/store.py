@@ -178,7 +178,7 @@ def _write_common(
     labels = result.components
     if labels is None:
         labels = component_labels(result.edges, np.arange(records, dtype=np.uint32))
-    pl.DataFrame({"component": labels}).write_parquet(root / "components.parquet")
+    np.save(root / "components.npy", labels.astype(np.uint32, copy=False), allow_pickle=False)
     if not (root / "model.json").is_file():  # frozen between full runs: written once
         (root / "model.json").write_text(result.model.to_json(), encoding="utf-8")
         tf = [t.with_columns(comparison=pl.lit(c)) for c, t in result.tf.items()]
@@ -217,7 +217,8 @@ def save_full(root: Path, result: Resolution, settings: EngineSettings, keys: Pa
     _write(result.evidence, _part(tmp, 0))
     save_keys(keys, tmp / "block_keys", 0)
     shutil.move(str(key_ids_path(keys)), tmp / "key_ids" / "part-00000.parquet")
-    shutil.move(str(key_sizes_path(keys)), tmp / "key_sizes.parquet")
+    _save_sizes(tmp, _key_sizes(pl.read_parquet(key_sizes_path(keys))))
+    key_sizes_path(keys).unlink()
     result.blocking.write_parquet(tmp / "blocking.parquet")
     n = result.features.height
     _write_common(tmp, result, settings, n, n, EvidenceLog(base_rows=result.evidence.height))
@@ -237,8 +238,7 @@ def save_batch(
     _write(base_features(batch.new_features), root / "features" / name)
     save_keys(pending_keys(root), root / "block_keys", part)
     shutil.move(str(key_ids_path(pending_keys(root))), root / "key_ids" / name)
-    kids = np.arange(len(batch.key_sizes), dtype=np.uint32)
-    pl.DataFrame({"kid": kids, "n": batch.key_sizes}).write_parquet(root / "key_sizes.parquet")
+    _save_sizes(root, batch.key_sizes)
     number = log.parts[-1] + 1
     logged = log.logged_rows + batch.evidence_added.height
     if logged > log.base_rows * log_share or len(log.parts) >= LOG_PARTS:
@@ -269,9 +269,14 @@ def pending_keys(root: Path) -> Path:
     return root / "block_keys.pending.parquet"
 
 
+def _save_sizes(root: Path, sizes: np.ndarray) -> None:
+    """The block size per key number (written whole by each run: ~2M numbers at 1M records)."""
+    np.save(root / "key_sizes.npy", sizes.astype(np.uint32, copy=False), allow_pickle=False)
+
+
 def _key_sizes(stored: pl.DataFrame) -> np.ndarray:
-    """The stored ``kid, n`` rows (in no set order: DuckDB writes them in parallel) as an array
-    indexed by key number."""
+    """The ``kid, n`` rows blocking wrote (in no set order: DuckDB writes them in parallel) as
+    an array indexed by key number."""
     sizes = np.zeros(stored.height, dtype=np.uint32)
     sizes[stored["kid"].to_numpy()] = stored["n"].to_numpy()
     return sizes
@@ -300,7 +305,7 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
         return None, "the stored features do not match the state (an interrupted run)"
     if not features["rid"].is_sorted():
         features = features.sort("rid")
-    components = pl.read_parquet(root / "components.parquet")["component"].to_numpy()
+    components = np.load(root / "components.npy", allow_pickle=False)
     if len(components) != features.height:
         return None, "the stored components do not match the state (an interrupted run)"
     log = EvidenceLog(**meta["evidence"])
@@ -309,7 +314,7 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
         features=features,
         edges=pl.read_parquet(root / "edges.parquet"),
         components=components,
-        key_sizes=_key_sizes(pl.read_parquet(root / "key_sizes.parquet")),
+        key_sizes=np.load(root / "key_sizes.npy", allow_pickle=False),
         guards=pl.read_parquet(root / "guards.parquet"),
         assignments=pl.read_parquet(root / "assignments.parquet"),
         evidence=evidence_log(root, log),
