@@ -57,9 +57,9 @@ def measure(staged_path: Path, work: Path) -> dict[str, object]:
     held = pl.col("record_key").hash(seed=7) % 100 == 0
     old, new = staged.filter(~held), staged.filter(held)
     started, cpu = time.perf_counter(), _cpu()
-    first = resolve(old, settings, keys_out=str(work / "keys.parquet"))
+    first = resolve(old, settings, keys_out=str(work / "keys"))
     full_seconds, full_cpu = time.perf_counter() - started, _cpu() - cpu
-    save_full(work / "state", first, settings, work / "keys.parquet")
+    save_full(work / "state", first, settings, work / "keys")
     saved_seconds, saved_cpu = time.perf_counter() - started, _cpu() - cpu
     del first
     started, cpu = time.perf_counter(), _cpu()

@@ -19,7 +19,8 @@ import polars as pl
 
 from identity.errors import BlockingError
 from identity.settings import EngineSettings
-from identity.sqlexec import execute, query, static_sql
+from identity.sqlexec import arrays, execute, query, static_sql
+from identity.storedkeys import write_keys
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +109,15 @@ def block_keys_sql(rules: list[tuple[int, Rule]], settings: EngineSettings) -> s
 
 
 def key_ids_path(keys: str | Path) -> Path:
-    """Where the key numbers of the block key file ``keys`` are written: beside it."""
+    """Where the key numbers of the block keys written at ``keys`` go: beside them."""
     path = Path(keys)
     return path.with_name(path.stem + ".ids.parquet")
 
 
 def key_sizes_path(keys: str | Path) -> Path:
-    """Where the number of holders of each key (row = key number) is written: beside ``keys``."""
+    """Where the number of holders of each key (index = key number) goes: beside ``keys``."""
     path = Path(keys)
-    return path.with_name(path.stem + ".sizes.parquet")
+    return path.with_name(path.stem + ".sizes.npy")
 
 
 def copy_sql(select: str, path: str | Path) -> str:
@@ -126,12 +127,28 @@ def copy_sql(select: str, path: str | Path) -> str:
     return f"COPY ({select}) TO '{quoted}' (FORMAT parquet)"
 
 
-def keys_copy_sql(path: str | Path, table: str = "keyed", ids: str = "key_ids") -> str:
-    """COPY numbered block keys (``rid, rule, cap, kid``) and the key numbers (``rule, key,
-    kid``) of ``ids`` to ``path`` and beside it (:func:`key_ids_path`)."""
-    keys = copy_sql(f"SELECT rid, rule, cap, kid FROM {table}", path)  # noqa: S608
-    numbers = copy_sql(f"SELECT rule, key, kid FROM {ids}", key_ids_path(path))  # noqa: S608
-    return f"{keys};\n{numbers}"
+def write_numbered_keys(
+    con: duckdb.DuckDBPyConnection,
+    keys: str | Path,
+    table: str = "keyed",
+    ids: str = "key_ids",
+) -> None:
+    """Write the numbered block keys of ``table`` (``rid, rule, kid``) as arrays at ``keys``
+    (:func:`identity.storedkeys.write_keys`) and the key numbers of ``ids`` (``rule, key, kid``)
+    beside them as Parquet (:func:`key_ids_path`)."""
+    # table names are ours (this module and identity.incremental), never user values
+    select = f"SELECT rid, rule, kid FROM {table}"  # noqa: S608
+    write_keys(arrays(con, "keys_out", select), Path(keys))
+    numbers = f"SELECT rule, key, kid FROM {ids}"  # noqa: S608
+    execute(con, "key_ids_out", copy_sql(numbers, key_ids_path(keys)))
+
+
+def _write_sizes(con: duckdb.DuckDBPyConnection, keys: str | Path) -> None:
+    """The holders of each key (``key_ids``' ``n``) as an array indexed by key number."""
+    got = arrays(con, "key_sizes", "SELECT kid, n::UINTEGER AS n FROM key_ids")
+    sizes = np.zeros(len(got["kid"]), dtype=np.uint32)
+    sizes[got["kid"]] = got["n"]  # rows come in no set order
+    np.save(key_sizes_path(keys), sizes, allow_pickle=False)
 
 
 _DROP_KEYS = (
@@ -165,7 +182,8 @@ def block(
     keys_out: str | None = None,
 ) -> Blocking:
     """Generate candidate pairs; refuse any rule producing more than the configured bound.
-    With ``keys_out`` the block keys are written there (Parquet) for an incremental run."""
+    With ``keys_out`` the numbered block keys, their numbers and sizes are written there (see
+    :func:`write_numbered_keys`) for an incremental run."""
     rules = active_rules(settings)
     # only the columns the rules read reach DuckDB
     con.register("features", features.select(KEY_INPUTS).to_arrow())
@@ -193,9 +211,8 @@ def block(
             execute(con, "pair_keys", static_sql("pair_keys"))
         else:  # numbered keys, kept for the next incremental run (identity/store.py)
             execute(con, "key_ids", static_sql("key_ids"))
-            execute(con, "keys_out", keys_copy_sql(keys_out))
-            sizes = "SELECT kid, n::UINTEGER AS n FROM key_ids"  # rows in no set order
-            execute(con, "key_sizes", copy_sql(sizes, key_sizes_path(keys_out)))
+            write_numbered_keys(con, keys_out)
+            _write_sizes(con, keys_out)
             execute(con, "pair_keys", static_sql("pair_keys_keyed"))
         # DuckDB's memory goes to the self-join, not to key strings no longer read
         execute(con, "drop_keys", _DROP_KEYS)

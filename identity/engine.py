@@ -94,7 +94,8 @@ def resolve(
 ) -> Resolution:
     """Cluster ``staged`` records; every record gets exactly one cluster. With ``frozen`` the
     model and term frequencies are not estimated but taken as given; with ``keys_out`` the
-    blocking keys are written there (Parquet) for the next incremental run. A LazyFrame (a
+    numbered blocking keys are written there (a path without a suffix: files are named after
+    it, see ``identity.blocking.write_numbered_keys``) for the next incremental run. A LazyFrame (a
     Parquet scan) is read here and dropped once features are made: at a million records that
     is half a gigabyte less at the peak."""
     return _resolve(

@@ -28,7 +28,7 @@ import polars as pl
 
 from identity.arrays import difference_ints, gather_rows, union_ints, unique_ints
 from identity.batch_guards import batch_identifier_guards, batch_skipped_keys
-from identity.blocking import active_rules, block_keys_sql, keys_copy_sql, rule_caps
+from identity.blocking import active_rules, block_keys_sql, rule_caps, write_numbered_keys
 from identity.comparison import compare, prepare_records
 from identity.engine import Resolution, cluster_and_explain, duckdb_connect, override_pairs
 from identity.evidence import evidence_rows, link_evidence
@@ -251,7 +251,7 @@ def resolve_batch(
         in_area_all = hit[comp]
         area = np.flatnonzero(in_area_all)
         within = _pairs(con, stored, area, within=True)
-        execute(con, "keys_out", keys_copy_sql(pending_keys(state.root), "new_keys", _ADDED))
+        write_numbered_keys(con, pending_keys(state.root), "new_keys", _ADDED)
         new_keys = query(con, "new_key_list", "SELECT DISTINCT rule, key FROM new_keys")
     rebuilt_part, rebuilt_pairs = _local(feats, pl.Series(area, dtype=pl.UInt32), within, weak)
     known = pl.concat(

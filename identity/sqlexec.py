@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from identity.errors import SqlError
@@ -48,5 +49,14 @@ def query(
     try:
         frame: pl.DataFrame = con.sql(sql, params=list(params) if params else None).pl()
         return frame
+    except duckdb.Error as exc:
+        raise SqlError(step, sql, exc) from exc
+
+
+def arrays(con: duckdb.DuckDBPyConnection, step: str, sql: str) -> dict[str, np.ndarray]:
+    """Run a query and return its columns as NumPy arrays (no frame in between)."""
+    log.debug("sql step=%s\n%s", step, sql)
+    try:
+        return {name: np.asarray(column) for name, column in con.sql(sql).fetchnumpy().items()}
     except duckdb.Error as exc:
         raise SqlError(step, sql, exc) from exc

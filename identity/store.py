@@ -29,7 +29,7 @@ from identity.comparison import COMPARISONS
 from identity.engine import Frozen, Resolution
 from identity.model import Model
 from identity.settings import EngineSettings
-from identity.storedkeys import save_keys
+from identity.storedkeys import drop_keys, store_keys
 
 if TYPE_CHECKING:
     from identity.incremental import Batch
@@ -202,10 +202,11 @@ def base_features(features: pl.DataFrame) -> pl.DataFrame:
 
 
 def save_full(root: Path, result: Resolution, settings: EngineSettings, keys: Path) -> None:
-    """Replace the state with a full run's; ``keys`` is the block key file it wrote."""
+    """Replace the state with a full run's; ``keys`` is where it wrote its block keys
+    (``resolve(keys_out=…)``)."""
     if result.model is None or result.features is None:
         shutil.rmtree(root, ignore_errors=True)  # nothing to continue from (no pairs)
-        keys.unlink(missing_ok=True)
+        drop_keys(keys)
         key_ids_path(keys).unlink(missing_ok=True)
         key_sizes_path(keys).unlink(missing_ok=True)
         return
@@ -215,10 +216,9 @@ def save_full(root: Path, result: Resolution, settings: EngineSettings, keys: Pa
         (tmp / folder).mkdir(parents=True)
     _write(base_features(result.features), tmp / "features" / "part-00000.parquet")
     _write(result.evidence, _part(tmp, 0))
-    save_keys(keys, tmp / "block_keys", 0)
-    shutil.move(str(key_ids_path(keys)), tmp / "key_ids" / "part-00000.parquet")
-    _save_sizes(tmp, _key_sizes(pl.read_parquet(key_sizes_path(keys))))
-    key_sizes_path(keys).unlink()
+    store_keys(keys, tmp / "block_keys", 0)
+    shutil.move(key_ids_path(keys), tmp / "key_ids" / "part-00000.parquet")
+    shutil.move(key_sizes_path(keys), tmp / "key_sizes.npy")
     result.blocking.write_parquet(tmp / "blocking.parquet")
     n = result.features.height
     _write_common(tmp, result, settings, n, n, EvidenceLog(base_rows=result.evidence.height))
@@ -236,7 +236,7 @@ def save_batch(
     part = len(list((root / "features").glob("part-*.parquet")))
     name = f"part-{part:05d}.parquet"
     _write(base_features(batch.new_features), root / "features" / name)
-    save_keys(pending_keys(root), root / "block_keys", part)
+    store_keys(pending_keys(root), root / "block_keys", part)
     shutil.move(str(key_ids_path(pending_keys(root))), root / "key_ids" / name)
     _save_sizes(root, batch.key_sizes)
     number = log.parts[-1] + 1
@@ -265,21 +265,14 @@ def table_file(root: Path, name: str) -> Path | None:
 
 
 def pending_keys(root: Path) -> Path:
-    """Where an incremental run writes its new block keys until the state is saved."""
-    return root / "block_keys.pending.parquet"
+    """Where an incremental run writes its new block keys until the state is saved (a name
+    without a suffix: the files are named after it, see :func:`identity.storedkeys.key_files`)."""
+    return root / "pending_keys"
 
 
 def _save_sizes(root: Path, sizes: np.ndarray) -> None:
     """The block size per key number (written whole by each run: ~2M numbers at 1M records)."""
     np.save(root / "key_sizes.npy", sizes.astype(np.uint32, copy=False), allow_pickle=False)
-
-
-def _key_sizes(stored: pl.DataFrame) -> np.ndarray:
-    """The ``kid, n`` rows blocking wrote (in no set order: DuckDB writes them in parallel) as
-    an array indexed by key number."""
-    sizes = np.zeros(stored.height, dtype=np.uint32)
-    sizes[stored["kid"].to_numpy()] = stored["n"].to_numpy()
-    return sizes
 
 
 def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]:
@@ -298,7 +291,7 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
             for (c,), part in tf.partition_by("comparison", as_dict=True).items()
         },
     )
-    pending_keys(root).unlink(missing_ok=True)  # left by a run that failed before saving
+    drop_keys(pending_keys(root))  # left by a run that failed before saving
     key_ids_path(pending_keys(root)).unlink(missing_ok=True)
     features = pl.read_parquet(root / "features" / "*.parquet")
     if features.height != meta.get("records"):

@@ -11,6 +11,7 @@ is not stored. Rows come in stored order: every use groups or deduplicates them.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,14 +22,27 @@ import polars as pl
 COLUMNS: dict[str, type[np.generic]] = {"rid": np.uint32, "rule": np.uint8, "kid": np.uint32}
 
 
-def save_keys(keys: Path, folder: Path, part: int) -> None:
-    """Store the block key file ``keys`` (Parquet, as DuckDB wrote it) as part ``part`` of
-    ``folder``, then remove it."""
-    frame = pl.read_parquet(keys, columns=list(COLUMNS))
-    for name, dtype in COLUMNS.items():
-        column = frame.get_column(name).to_numpy().astype(dtype, copy=False)
-        np.save(folder / f"part-{part:05d}.{name}.npy", column, allow_pickle=False)
-    keys.unlink()
+def key_files(keys: Path) -> dict[str, Path]:
+    """The array file of each column of the block keys written at ``keys``."""
+    return {name: keys.with_name(f"{keys.stem}.{name}.npy") for name in COLUMNS}
+
+
+def write_keys(columns: dict[str, np.ndarray], keys: Path) -> None:
+    """Write block key columns (``rid, rule, kid``) at ``keys`` (:func:`key_files`)."""
+    for name, path in key_files(keys).items():
+        np.save(path, columns[name].astype(COLUMNS[name], copy=False), allow_pickle=False)
+
+
+def store_keys(keys: Path, folder: Path, part: int) -> None:
+    """Move the block keys written at ``keys`` into ``folder`` as part ``part``."""
+    for name, path in key_files(keys).items():
+        shutil.move(path, folder / f"part-{part:05d}.{name}.npy")
+
+
+def drop_keys(keys: Path) -> None:
+    """Remove block keys written at ``keys`` and never stored (a run that stopped)."""
+    for path in key_files(keys).values():
+        path.unlink(missing_ok=True)
 
 
 def key_parts(folder: Path) -> list[int]:

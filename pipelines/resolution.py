@@ -181,7 +181,7 @@ def resolve_workspace(
     if not ws.config.matching.incremental:  # no next run continues it: no state is kept
         return Resolved(resolve(_scan(path), settings, overrides=overrides), "full", reason)
     ws.identity_dir.mkdir(parents=True, exist_ok=True)
-    keys = ws.identity_dir / "block_keys.parquet"
+    keys = ws.identity_dir / "block_keys"
     resolution = resolve(_scan(path), settings, overrides=overrides, keys_out=str(keys))
     kept = resolution.model is not None and resolution.features is not None
 

@@ -77,8 +77,8 @@ def test_incremental_batch_equals_a_full_run_on_noisy_data(tmp_path: Path) -> No
     records = noisy_people(60, 4, seed=11)
     old, batch = records[:200], records[200:]
     settings = EngineSettings()
-    first = resolve(staged(old), settings, keys_out=str(tmp_path / "keys.parquet"))
-    save_full(tmp_path / "state", first, settings, tmp_path / "keys.parquet")
+    first = resolve(staged(old), settings, keys_out=str(tmp_path / "keys"))
+    save_full(tmp_path / "state", first, settings, tmp_path / "keys")
     state, why = load_state(tmp_path / "state", settings)
     assert state is not None, why
     done = resolve_batch(staged(batch), state, settings)

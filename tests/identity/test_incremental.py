@@ -42,8 +42,8 @@ CAPS = rule_caps(SETTINGS)
 
 def stored(root: Path, records: list[Rec], settings: EngineSettings = SETTINGS) -> State:
     """A full run on ``records`` saved as the state an incremental run continues."""
-    first = resolve(staged(records), settings, keys_out=str(root / "keys.parquet"))
-    save_full(root / "state", first, settings, root / "keys.parquet")
+    first = resolve(staged(records), settings, keys_out=str(root / "keys"))
+    save_full(root / "state", first, settings, root / "keys")
     state, why = load_state(root / "state", settings)
     assert state is not None, why
     return state

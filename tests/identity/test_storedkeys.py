@@ -10,16 +10,16 @@ import pytest
 
 from identity.blocking import RULES, rule_caps
 from identity.settings import EngineSettings
-from identity.storedkeys import StoredKeys, key_parts, save_keys
+from identity.storedkeys import StoredKeys, drop_keys, key_files, key_parts, store_keys, write_keys
 
 CAPS = rule_caps(EngineSettings())
 
 
 def _part(folder: Path, number: int, rows: pl.DataFrame) -> None:
-    path = folder / f"keys-{number}.parquet"
-    rows.write_parquet(path)
-    save_keys(path, folder, number)
-    assert not path.exists()  # the Parquet file is consumed
+    written = folder / f"keys-{number}"
+    write_keys({name: rows[name].to_numpy() for name in ("rid", "rule", "kid")}, written)
+    store_keys(written, folder, number)
+    assert not any(path.exists() for path in key_files(written).values())  # moved in
 
 
 def _keys(seed: int, n: int, rids: int, kids: int) -> pl.DataFrame:
@@ -72,3 +72,12 @@ def test_holders_of_key_numbers_are_every_part_s_rows_of_them(
     assert batch_only >= 1_500 and batch_only in got["kid"]
     assert _rows(got) == _rows(expected)
     assert keys.holding(np.array([], dtype=np.uint32)).height == 0
+
+
+def test_keys_never_stored_are_dropped(tmp_path: Path) -> None:
+    # a run that stopped between writing its keys and saving the state leaves them behind
+    written = tmp_path / "pending_keys"
+    write_keys({name: np.arange(3) for name in ("rid", "rule", "kid")}, written)
+    assert all(path.exists() for path in key_files(written).values())
+    drop_keys(written)
+    assert not list(tmp_path.iterdir())
