@@ -143,7 +143,8 @@ def score_accuracy(joined: pl.DataFrame) -> dict[str, Any]:
 
 def workspace_accuracy(root: Path, people: int) -> dict[str, Any]:
     """Write a sample workspace, read it through the real connectors, normalise, score."""
-    from pipelines.ingest import ingest, load_raw
+    from pipelines.ingest import ingest
+    from pipelines.rawlake import load_raw
     from pipelines.sample import write_sample_inbox
     from pipelines.staging import normalize_records
     from pipelines.workspace import Workspace, write_sample_config

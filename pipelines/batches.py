@@ -16,13 +16,13 @@ from pathlib import Path
 from pipelines.config import SourceConfig
 from pipelines.filehash import file_sha256, known_hashes
 from pipelines.ingest import (
-    BATCH_MARKER,
     FileReport,
     IngestReport,
     _ingest_file,  # one file at a time; ingest() itself reads every file
     batch_id_for,
     discover_files,
 )
+from pipelines.rawlake import BATCH_MARKER
 from pipelines.workspace import Workspace
 
 _BAD = {"...": "…", "\n": " ", "\r": " ", "\t": " ", "\0": "", "\a": "", "\b": "", "\f": ""}

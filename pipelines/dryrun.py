@@ -17,7 +17,8 @@ import polars as pl
 
 from pipelines.config import CONFIG_FILE, load_config
 from pipelines.errors import WorkspaceError
-from pipelines.ingest import BATCH_MARKER, current_batches, ingest
+from pipelines.ingest import ingest
+from pipelines.rawlake import BATCH_MARKER, current_batches
 from pipelines.workspace import Workspace
 
 

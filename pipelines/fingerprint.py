@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.ingest import current_batches
+from pipelines.rawlake import current_batches
 from pipelines.warehouse import table_exists
 from pipelines.workspace import Workspace
 

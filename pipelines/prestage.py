@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from pipelines.rawlake import current_batches
 from pipelines.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -118,7 +119,6 @@ def wait_for_prestage(staged_dir: Path) -> None:
 def prestage(root: Path, cache: Path, batch_ids: Sequence[str], stopped: Callable[[], bool]) -> int:
     """Cache the staging of these batches in ``cache`` (``stagecache.cache_dir``) if in force and
     not cached, smallest first, until ``stopped()``. Returns how many were staged."""
-    from pipelines.ingest import current_batches  # ingest imports this module
     from pipelines.stagecache import stage_into_cache, uncached
     from pipelines.stagework import CHUNK_ROWS, Chunk, stage_chunk
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.ingest import load_events
 from pipelines.parallel import run_in_child
 from pipelines.profile.build import LINEAGE, PROFILE_UNUSED, build_profile_tables, record_links
 from pipelines.profile.history import history_snapshot
+from pipelines.rawlake import load_events
 from pipelines.snapshotload import DUCKDB_ROW_GROUP
 from pipelines.workspace import Workspace
 

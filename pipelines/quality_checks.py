@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from pipelines.errors import WorkspaceError
-from pipelines.ingest import current_batches
+from pipelines.rawlake import current_batches
 from pipelines.warehouse import quote_ident, record_quality, table_exists
 from pipelines.workspace import Workspace
 from quality.expectations import CheckResult, SuiteRun, results_frame, validate

@@ -27,8 +27,8 @@ from typing import Any
 import polars as pl
 
 from pipelines.fingerprint import normalize_fingerprint
-from pipelines.ingest import current_batches, read_records, split_repeated_records
 from pipelines.prestage import wait_for_prestage
+from pipelines.rawlake import current_batches, read_records, split_repeated_records
 from pipelines.schema import RAW_SCHEMA
 from pipelines.stagework import CHUNK_ROWS, ROW, Chunk, batch_failed, run_chunks
 from pipelines.staging import normalize_records

@@ -29,13 +29,7 @@ from pipelines.fingerprint import (
     save_fingerprint,
     unchanged_since,
 )
-from pipelines.ingest import (
-    FileReport,
-    IngestReport,
-    failed_file_quarantine,
-    ingest,
-    ingest_keys,
-)
+from pipelines.ingest import FileReport, IngestReport, failed_file_quarantine, ingest, ingest_keys
 from pipelines.publication import Publication, prune_after_publish
 from pipelines.publishbuild import build_published_files
 from pipelines.resolution import resolve_workspace, write_outputs

@@ -27,7 +27,7 @@ from typing import IO, NamedTuple
 import polars as pl
 
 from pipelines.errors import StageError
-from pipelines.ingest import read_records
+from pipelines.rawlake import read_records
 from pipelines.staging import normalize_records
 from quality.rules import split_unusable, usable_expr
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.ingest import load_raw
+from pipelines.rawlake import load_raw
 from pipelines.workspace import Workspace
 
 runner = CliRunner()

@@ -98,7 +98,7 @@ def rollback(
 
     All tables change in one transaction; the rollback is itself recorded as a new snapshot.
     """
-    from pipelines.ingest import roll_back_batches
+    from pipelines.rawlake import roll_back_batches
     from pipelines.snapshots import batches_at_snapshot
     from pipelines.snapshots import rollback as do_rollback
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from pipelines.ingest import split_repeated_records
+from pipelines.rawlake import split_repeated_records
 from pipelines.schema import RAW_SCHEMA
 
 

@@ -17,12 +17,8 @@ from polars.testing import assert_frame_equal
 
 from pipelines import filehash, parallel, prestage
 from pipelines.filehash import file_sha256, known_hashes
-from pipelines.ingest import (
-    FileReport,
-    current_batches,
-    ingest,
-    roll_back_batches,
-)
+from pipelines.ingest import FileReport, ingest
+from pipelines.rawlake import current_batches, roll_back_batches
 from pipelines.stagecache import cache_dir, stage_batches, uncached
 from pipelines.workspace import Workspace
 

@@ -96,8 +96,8 @@ def test_profiles_from_the_narrow_read_equal_profiles_from_every_column(publishe
     from datetime import date
 
     from pipelines.config import ProfileConfig
-    from pipelines.ingest import load_events
     from pipelines.profile.build import PROFILE_UNUSED, build_profile_tables
+    from pipelines.rawlake import load_events
     from pipelines.workspace import Workspace
 
     ws = Workspace.open(published)

@@ -121,8 +121,8 @@ def test_a_pruned_snapshot_cannot_be_restored(tmp_path: Path) -> None:
 
 def test_streamed_profile_tables_equal_the_returned_ones(published: Path) -> None:
     from pipelines.config import ProfileConfig
-    from pipelines.ingest import load_events
     from pipelines.profile.build import LINEAGE, build_profile_tables, record_links
+    from pipelines.rawlake import load_events
     from pipelines.workspace import Workspace
 
     ws = Workspace.open(published)

@@ -15,7 +15,8 @@ from polars.testing import assert_frame_equal
 
 from pipelines import stagework
 from pipelines.errors import StageError
-from pipelines.ingest import current_batches, ingest, load_raw, roll_back_batches
+from pipelines.ingest import ingest
+from pipelines.rawlake import current_batches, load_raw, roll_back_batches
 from pipelines.stagecache import CACHE_DIR, merge_by_key, plan_chunks, stage_batches
 from pipelines.staging import stage
 from pipelines.workspace import Workspace
