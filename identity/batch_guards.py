@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from identity.arrays import gather_rows, unique_ints
 from identity.blocking import RULE_NAMES
 from identity.evidence import with_skipped_keys
 from identity.guards import WEAK_PHONE, identifier_guards
@@ -35,8 +36,9 @@ def batch_identifier_guards(
     touched = _values(new)["v"].drop_nulls().unique()
     # each list exploded on its own: concatenating the three lists first costs ten times more
     holders = _values(feats, touched)
+    # rid = row of feats: the holders' rows gathered, not a mask over the million
     _, table = identifier_guards(
-        feats.filter(pl.col("rid").is_in(holders["rid"].implode())), settings
+        gather_rows(feats, unique_ints(holders["rid"].to_numpy())), settings
     )
     fresh = table.filter(pl.col("value").is_in(touched.implode()))
     ids = state.guards.filter(pl.col("type").is_in(["phone", "email"]))
