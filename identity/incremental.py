@@ -10,8 +10,9 @@ in the same previous component (connected by candidate links) as any of those or
 dirty record links to. Those components are rebuilt exactly as a full run would; all others
 keep their clusters and evidence.
 
-Only the new records get features; blocking joins their keys with the stored keys in DuckDB
-(:mod:`identity.store`), so the work grows with the batch and what it touches, not with the
+Only the new records get features; blocking numbers their keys against the stored key strings
+in DuckDB and picks the stored key rows it pairs through from memory-mapped arrays
+(:mod:`identity.storedkeys`), so the work grows with the batch and what it touches, not with the
 store. The result equals a full run with the same frozen parameters
 (``tests/identity/test_incremental.py``), row for row; only the evidence's row order differs:
 the batch's rows follow the kept ones instead of being merged into the full run's key order.
