@@ -270,7 +270,7 @@ def parse_given_fields(rows: pl.DataFrame, unit_of: UnitOf, parse: ParseRow) -> 
 
     The caller passes rows whose full-name cell cannot fill a gap (every role given, or no
     cell), so it is not read (``full_name`` is null in the answer); ``unit_of`` is the
-    per-field cleaner (``names._field``'s unit).
+    per-field cleaner (``name_cell.field_parts``' unit).
     """
     frame = (
         rows.select(_INPUT_COLS[1:]).unique().drop_nulls(list(_INPUT_COLS[1:3]))
