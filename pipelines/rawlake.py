@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.schema import QUARANTINE_SCHEMA, RAW_FIELDS, RAW_SCHEMA
+from pipelines.schema import QUARANTINE_LINEAGE, QUARANTINE_SCHEMA, RAW_FIELDS, RAW_SCHEMA
 from pipelines.workspace import Workspace
 
 BATCH_MARKER = "batch.json"
@@ -106,12 +106,7 @@ def split_repeated_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     kept = ranked.filter(pl.col("_rank") == 0).drop("_rank", "_winner")
     older = ranked.filter(pl.col("_rank") > 0)
     quarantine = older.select(
-        "record_key",
-        "source",
-        "source_file",
-        "source_sheet",
-        "source_row",
-        "batch_id",
+        *QUARANTINE_LINEAGE,
         stage=pl.lit("ingest"),
         reason=pl.lit("duplicate_record"),
         field=pl.lit("source_record_id"),

@@ -248,6 +248,15 @@ def field_for_header(header: str) -> str | None:
 
 
 #: One row per input row (or whole file) that could not be staged, with a reason code.
+#: The quarantine columns that say which input row a quarantined record was (its lineage).
+QUARANTINE_LINEAGE: tuple[str, ...] = (
+    "record_key",
+    "source",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "batch_id",
+)
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "record_key": pl.String(),
     "source": pl.String(),

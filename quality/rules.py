@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.schema import QUARANTINE_SCHEMA
+from pipelines.schema import QUARANTINE_LINEAGE, QUARANTINE_SCHEMA
 
 
 def usable_expr() -> pl.Expr:
@@ -32,12 +32,7 @@ def split_unusable(normalized: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame
     bad = normalized.filter(~usable)
     raw_cols = [c for c in bad.columns if c.startswith("raw_")]
     quarantine = bad.select(
-        "record_key",
-        "source",
-        "source_file",
-        "source_sheet",
-        "source_row",
-        "batch_id",
+        *QUARANTINE_LINEAGE,
         stage=pl.lit("stage"),
         reason=pl.when(pl.col("name_kind") == "junk")
         .then(pl.lit("junk_record"))
