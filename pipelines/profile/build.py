@@ -23,7 +23,7 @@ from pipelines.profile.activity import (
 from pipelines.profile.common import SourceSets, customer_codes, with_customer
 from pipelines.profile.companies import build_companies
 from pipelines.profile.consent import CHANNELS, consent_statements, resolve_consent
-from pipelines.profile.golden import golden_columns, golden_values
+from pipelines.profile.golden import RECORD_ROW, golden_columns, golden_values
 from pipelines.profile.identifiers import IDENTIFIER_TYPES, build_identifiers, ranked_lists
 from pipelines.profile.segments import segment_columns
 from quality.suites import keys_aligned
@@ -113,11 +113,14 @@ def _record_summary(frame: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
             .select("customer_id", "source", at="occurred_ts"),
         ]
     )
-    earliest = c("at").eq_missing(c("at").min())  # all rows when no sighting has a date
-    span = seen.group_by("customer_id").agg(
-        first_seen=c("at").min(),
-        last_seen=c("at").max(),
-        first_source=c("source").filter(earliest).min(),
+    span = seen.group_by("customer_id").agg(first_seen=c("at").min(), last_seen=c("at").max())
+    # the sightings at first_seen (all of them when none has a date), found by a join: a
+    # filter inside the aggregation runs group by group (~0.5 CPU-s more at 1M records)
+    first = (
+        seen.join(span.select("customer_id", "first_seen"), on="customer_id")
+        .filter(c("at").eq_missing(c("first_seen")))
+        .group_by("customer_id")
+        .agg(first_source=c("source").min())
     )
     kinds = (
         frame.lazy()
@@ -138,6 +141,7 @@ def _record_summary(frame: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
         .join(kinds, on="customer_id", how="left")
         .with_columns(source_count=c("sources").list.len())
         .join(span, on="customer_id", how="left")
+        .join(first, on="customer_id", how="left")
         .select(
             "customer_id", "entity_kind", "record_count", "sources", "source_count",
             "first_source", "first_seen", "last_seen",
@@ -162,20 +166,18 @@ def _assemble(
     company_ids = customer_companies.group_by("customer_id").agg(
         company_ids=pl.col("company_id").sort()
     )
-    profiles = (
-        _record_summary(frame, events)
-        .join(golden_wide, on="customer_id", how="left")
-        .join(lists, on="customer_id", how="left")
-        .join(company_ids, on="customer_id", how="left")
-        .join(lead_sources(events, frame), on="customer_id", how="left")
-        .join(activity, on="customer_id", how="left")
-        .join(rfm_scores(activity), on="customer_id", how="left")
-        .join(consent, on="customer_id", how="left")
-        .with_columns(pl.col(_COUNTS).fill_null(0))
-    )
+    # the summary sorted (8 columns), and every part joined in its order: the profile is then
+    # in customer order already (no gather of its 65 columns) and the joins are cheaper too
+    profiles = _record_summary(frame, events).sort("customer_id")
+    for part in (
+        golden_wide, lists, company_ids, lead_sources(events, frame), activity,
+        rfm_scores(activity), consent,
+    ):  # fmt: skip
+        profiles = profiles.join(part, on="customer_id", how="left", maintain_order="left")
+    profiles = profiles.with_columns(pl.col(_COUNTS).fill_null(0))
     linked = customer_companies.get_column("customer_id").unique()
     profiles = segment_columns(profiles, linked, config, today)
-    return profiles.select(PROFILE_COLUMNS).sort("customer_id")
+    return profiles.select(PROFILE_COLUMNS).sort("customer_id")  # in order: nothing to move
 
 
 def record_links(
@@ -253,8 +255,9 @@ def build_profile_tables(
     lazy = staged.lazy().with_row_index(_ROW)
     late = [c for c in LATE if c in lazy.collect_schema()]
     frame = with_customer(lazy.drop(late), links).drop("observed_at", "ingested_at", strict=False)
-    golden = golden_values(frame, config)
+    golden = golden_values(frame, config, rows=True)
     golden_wide = golden_columns(golden, frame)
+    golden = golden.drop(RECORD_ROW, strict=False)
     chosen = golden.filter(pl.col("attribute").is_in(IDENTIFIER_TYPES))
     done("golden_values", golden)
     del golden

@@ -45,15 +45,31 @@ _YES = (
 _NO = ("нет", "н", "no", "n", "0", "false", "ложь", "off", "-", "✗", "✘", "☐", "не согласен")
 
 
+def parse_times(values: pl.Series) -> pl.Series:
+    """Each source date/time string as a UTC timestamp, or null when no known format fits.
+
+    The first format (in ``TIME_FORMATS`` order) that reads a value decides it, like a
+    ``coalesce`` of every format; but each format is tried only on the values no earlier one
+    read (at 1M records and events: ~1.2 → ~0.4 CPU-s).
+    """
+    text = values.cast(pl.String).str.strip_chars()
+    parsed = pl.repeat(None, text.len(), dtype=TIME, eager=True).alias(values.name)
+    rows = text.is_not_null().arg_true()
+    left = text.gather(rows)
+    for fmt in TIME_FORMATS:
+        if not rows.len():
+            break
+        found = left.str.to_datetime(fmt, strict=False, time_zone="UTC", time_unit="us")
+        read = found.is_not_null()
+        parsed = parsed.scatter(rows.filter(read), found.filter(read))
+        rows, left = rows.filter(~read), left.filter(~read)
+    return parsed
+
+
 def parse_time(expr: pl.Expr) -> pl.Expr:
-    """A source date/time string as a UTC timestamp, or null when no known format fits."""
-    text = expr.str.strip_chars()
-    return pl.coalesce(
-        [
-            text.str.to_datetime(f, strict=False, time_zone="UTC", time_unit="us")
-            for f in TIME_FORMATS
-        ]
-    )
+    """A source date/time string as a UTC timestamp, or null when no known format fits
+    (``parse_times`` of the column)."""
+    return expr.map_batches(parse_times, return_dtype=TIME)
 
 
 def record_time() -> pl.Expr:
@@ -147,6 +163,12 @@ def customer_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
         return code, first.get_column("id")
     code = ids.rank("dense").cast(pl.UInt32) - 1
     return code, ids.unique().sort()
+
+
+def unique_in_order(keys: pl.Series) -> bool:
+    """No null and strictly increasing (as staged record keys are): each key is one row."""
+    n = keys.len()
+    return not keys.null_count() and (n < 2 or bool((keys.slice(1) > keys.slice(0, n - 1)).all()))
 
 
 def typed(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.config import ProfileConfig
-from pipelines.profile.common import customer_codes
+from pipelines.profile.common import customer_codes, unique_in_order
 
 ATTRIBUTES: tuple[str, ...] = (
     "name",
@@ -215,7 +215,14 @@ def choose(cands: pl.LazyFrame, config: ProfileConfig, attribute: str) -> pl.Laz
     return pl.concat([chosen.select(list(GOLDEN_SCHEMA)), only.select(list(GOLDEN_SCHEMA))])
 
 
-def golden_values(frame: pl.DataFrame, config: ProfileConfig) -> pl.DataFrame:
+#: With ``golden_values(..., rows=True)``: each winner's row in the record frame (when the
+#: records are in strictly increasing key order), so ``golden_columns`` gathers by it.
+RECORD_ROW = "_record_row"
+
+
+def golden_values(
+    frame: pl.DataFrame, config: ProfileConfig, *, rows: bool = False
+) -> pl.DataFrame:
     """One row per (customer, attribute) that has any value: the survivor and its lineage.
 
     The ten rankings sort and group by customer: they do it on the customer's position in the
@@ -224,6 +231,8 @@ def golden_values(frame: pl.DataFrame, config: ProfileConfig) -> pl.DataFrame:
     at the end.
     A customer has one row per attribute, so the parts, concatenated in attribute order, need
     only a stable sort by that number to be in (customer, attribute) order.
+    ``rows`` keeps each winner's row number as ``RECORD_ROW`` when the record keys are unique
+    and in order (a row is then one key), for ``golden_columns``; drop it before publishing.
     """
     ids, coded = None, frame
     if frame.schema["customer_id"] == pl.String():  # else coded already (build_profile_tables)
@@ -244,7 +253,10 @@ def golden_values(frame: pl.DataFrame, config: ProfileConfig) -> pl.DataFrame:
     if ids is not None:
         golden = golden.with_columns(customer_id=ids.gather(golden.get_column("customer_id")))
     if by_row:
-        golden = golden.with_columns(record_key=keys.gather(golden.get_column("record_key")))
+        row = golden.get_column("record_key")
+        golden = golden.with_columns(record_key=keys.gather(row))
+        if rows and unique_in_order(keys):
+            golden = golden.with_columns(row.alias(RECORD_ROW))
     return golden
 
 
@@ -253,26 +265,38 @@ def golden_columns(golden: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
     wide = golden.pivot(
         on="attribute", index="customer_id", values="value", on_columns=list(ATTRIBUTES)
     )
-    rec = golden.pivot(
-        on="attribute", index="customer_id", values="record_key", on_columns=["name", "city"]
-    ).rename({"name": "_name_record", "city": "_city_record"})
     phone_valid = golden.filter(pl.col("attribute") == "phone").select(
         "customer_id", phone_valid=pl.col("valid")
     )
-    parts = frame.select("record_key", "last_name", "first_name", "middle_name", "region").unique(
-        "record_key"
-    )
-    names = parts.select(
-        _name_record="record_key", last_name="last_name", first_name="first_name",
-        middle_name="middle_name",
-    )  # fmt: skip
-    regions = parts.select(_city_record="record_key", region="region")
+    parts = ["last_name", "first_name", "middle_name"]
+    if RECORD_ROW in golden.columns:  # the winners' rows: gathered, no join on key text
+        at = golden.pivot(
+            on="attribute", index="customer_id", values=RECORD_ROW, on_columns=["name", "city"]
+        )
+        found = [
+            frame.select(parts).select(pl.all().gather(at.get_column("name"))),
+            frame.select(pl.col("region").gather(at.get_column("city"))),
+        ]
+        if at.get_column("customer_id").equals(wide.get_column("customer_id")):
+            joined = pl.concat([wide, *found], how="horizontal")  # the pivots' rows line up
+        else:
+            by_id = pl.concat([at.select("customer_id"), *found], how="horizontal")
+            joined = wide.join(by_id, on="customer_id", how="left")
+    else:
+        rec = golden.pivot(
+            on="attribute", index="customer_id", values="record_key", on_columns=["name", "city"]
+        ).rename({"name": "_name_record", "city": "_city_record"})
+        by_key = frame.select("record_key", *parts, "region").unique("record_key")
+        names = by_key.select(pl.col("record_key").alias("_name_record"), *parts)
+        regions = by_key.select(_city_record="record_key", region="region")
+        joined = (
+            wide.join(rec, on="customer_id", how="left")
+            .join(names, on="_name_record", how="left")
+            .join(regions, on="_city_record", how="left")
+        )
     return (
-        wide.join(rec, on="customer_id", how="left")
-        .join(names, on="_name_record", how="left")
-        .join(regions, on="_city_record", how="left")
-        .join(phone_valid, on="customer_id", how="left")
+        joined.join(phone_valid, on="customer_id", how="left")
         .rename({"name": "full_name"})
         .with_columns(pl.col("birth_date").str.to_date("%Y-%m-%d", strict=False))
-        .drop("_name_record", "_city_record")
+        .drop("_name_record", "_city_record", strict=False)
     )

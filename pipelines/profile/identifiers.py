@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.profile.common import SourceSets, typed
+from pipelines.profile.common import SourceSets, typed, unique_in_order
 from pipelines.profile.golden import candidates
 
 #: identifier type → golden attribute whose candidates it lists
@@ -29,24 +29,35 @@ IDENTIFIERS_SCHEMA: dict[str, pl.DataType] = {
 
 
 def build_identifiers(frame: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
-    """One row per (customer, type, value); ``frame`` is staged records with customer_id."""
+    """One row per (customer, type, value); ``frame`` is staged records with customer_id.
+
+    Each type's candidates are grouped on their own, by customer and value (the type is one
+    value per part: no key of it to hash), and records are counted by row number when their
+    keys are unique and in order (a number, not the key text, to count distinct): the same
+    groups as one grouping by (customer, type, value), ~0.6 of ~3.4 CPU-s less at 1M records.
+    """
     lazy = frame.lazy()
-    parts = pl.collect_all(
-        [candidates(lazy, kind).with_columns(type=pl.lit(kind)) for kind in IDENTIFIER_TYPES]
-    )
+    if unique_in_order(frame.get_column("record_key")):
+        lazy = lazy.with_columns(record_key=pl.int_range(pl.len(), dtype=pl.UInt32))
+    parts = pl.collect_all([candidates(lazy, kind) for kind in IDENTIFIER_TYPES])
+    sources = SourceSets(pl.concat([p.get_column("source") for p in parts]))
+    per_type = [
+        part.lazy()
+        .group_by("customer_id", "value")
+        .agg(
+            pl.col("valid").any(),
+            sources.agg(),
+            record_count=pl.col("record_key").n_unique(),
+            first_seen=pl.col("record_at").min(),
+            last_seen=pl.col("record_at").max(),
+        )
+        .with_columns(type=pl.lit(kind))
+        for part, kind in zip(parts, IDENTIFIER_TYPES, strict=True)
+    ]
+    grouped = pl.concat(pl.collect_all(per_type))
     chosen = golden.filter(pl.col("attribute").is_in(IDENTIFIER_TYPES)).select(
         "customer_id", type="attribute", value="value", is_golden=pl.lit(True)
     )
-    seen = pl.concat(parts)
-    sources = SourceSets(seen.get_column("source"))
-    grouped = seen.group_by("customer_id", "type", "value").agg(
-        pl.col("valid").any(),
-        sources.agg(),
-        record_count=pl.col("record_key").n_unique(),
-        first_seen=pl.col("record_at").min(),
-        last_seen=pl.col("record_at").max(),
-    )
-    del seen
     return (
         sources.lists(grouped)
         .join(chosen, on=["customer_id", "type", "value"], how="left")
