@@ -78,7 +78,8 @@ def start_prestage(root: Path, reports: Sequence[FileReport]) -> Callable[[bool]
     finally:
         os.close(fd)
     _RUNNING.append((proc, errors))
-    log.info("pre-staging finished batches", extra={"batches": len(ids)})
+    # started, not done: the stage finds what it staged by then (it may be stopped sooner)
+    log.info("pre-staging started", extra={"batches": len(ids)})
 
     def finish(abort: bool) -> None:
         if abort:
