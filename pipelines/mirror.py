@@ -18,6 +18,18 @@ import polars as pl
 Table = pl.DataFrame | Path
 
 
+def in_utc(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Time-zone-aware columns labelled UTC. Tables read back from DuckDB carry its session time
+    zone (the machine's: "Etc/UTC", "Europe/Moscow"); the other mirror files say "UTC". The
+    instants are the same; the label is what readers see."""
+    aware = [
+        name
+        for name, dtype in frame.collect_schema().items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone not in (None, "UTC")
+    ]
+    return frame.with_columns(pl.col(aware).dt.convert_time_zone("UTC")) if aware else frame
+
+
 def incoming(target: Path) -> Path:
     """The side folder the next mirror of ``target`` is written into."""
     return target.with_name(target.name + ".incoming")

@@ -90,3 +90,20 @@ def test_pipeline_rerun_adds_nothing_and_a_change_is_recorded(workspace: Path) -
         customer = changed["customer_id"][0]
         old = history.filter((pl.col("customer_id") == customer) & (pl.col("run_id") == "run-1"))
         assert old["valid_to"][0] == changed["valid_from"][0]
+
+
+def test_mirror_files_read_from_duckdb_say_utc_whatever_its_session_time_zone(
+    tmp_path: Path,
+) -> None:
+    # DuckDB hands timestamps back in its session time zone (the machine's); the mirror files
+    # it writes must be labelled UTC like the others, the instants unchanged
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("SET TimeZone = 'Europe/Moscow'")
+    v1 = pl.DataFrame({"customer_id": ["C1"], "email": ["a@x.ru"], "n": [1]})
+    _publish(con, tmp_path, v1, 1)
+    for name in ("profiles_history", "runs"):
+        mirrored = pl.read_parquet(tmp_path / "published" / f"{name}.parquet")
+        zones = {d.time_zone for d in mirrored.schema.values() if isinstance(d, pl.Datetime)}
+        assert zones == {"UTC"}, name
+    history = pl.read_parquet(tmp_path / "published" / "profiles_history.parquet")
+    assert history["valid_from"].to_list() == [T0 + timedelta(days=1)]
