@@ -120,6 +120,7 @@ def wait_for_prestage(staged_dir: Path) -> None:
 def prestage(root: Path, cache: Path, batch_ids: Sequence[str], stopped: Callable[[], bool]) -> int:
     """Cache the staging of these batches in ``cache`` (``stagecache.cache_dir``) if in force and
     not cached, smallest first, until ``stopped()``. Returns how many were staged."""
+    # here, not at the top: stagecache imports this module (the stage waits for pre-staging)
     from pipelines.stagecache import stage_into_cache, uncached
     from pipelines.stagework import CHUNK_ROWS, Chunk, stage_chunk
 

@@ -173,6 +173,12 @@ def staged_suite(
     return {"staged": flags, "reconcile": reconcile}, specs
 
 
+def strictly_increasing(keys: pl.Series) -> bool:
+    """No null and each key above the one before: every key is one row, in key order."""
+    n = keys.len()
+    return not keys.null_count() and (n < 2 or bool((keys.slice(1) > keys.slice(0, n - 1)).all()))
+
+
 def keys_aligned(keys: pl.Series, other: pl.Series) -> bool:
     """Whether ``other`` holds ``keys`` row for row, with no nulls, in strictly increasing order.
 
@@ -180,10 +186,7 @@ def keys_aligned(keys: pl.Series, other: pl.Series) -> bool:
     usual case; two comparisons tell, and a join of such tables on the key is a side-by-side
     stack (no hashing of a million keys, and the rows stay in key order).
     """
-    n = keys.len()
-    if n != other.len() or keys.null_count() or not keys.equals(other):
-        return False
-    return n < 2 or bool((keys.slice(1) > keys.slice(0, n - 1)).all())
+    return keys.len() == other.len() and keys.equals(other) and strictly_increasing(keys)
 
 
 def aligned(staged: pl.DataFrame, links: pl.DataFrame) -> bool:

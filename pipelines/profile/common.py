@@ -165,12 +165,6 @@ def customer_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
     return code, ids.unique().sort()
 
 
-def unique_in_order(keys: pl.Series) -> bool:
-    """No null and strictly increasing (as staged record keys are): each key is one row."""
-    n = keys.len()
-    return not keys.null_count() and (n < 2 or bool((keys.slice(1) > keys.slice(0, n - 1)).all()))
-
-
 def typed(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """``frame``'s columns of ``schema``, in its order and types, but ``customer_id`` as it is:
     the builders run on customer codes (``customer_codes``) as well as on IDs."""

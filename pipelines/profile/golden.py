@@ -13,7 +13,8 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.config import ProfileConfig
-from pipelines.profile.common import customer_codes, unique_in_order
+from pipelines.profile.common import customer_codes
+from quality.suites import strictly_increasing
 
 ATTRIBUTES: tuple[str, ...] = (
     "name",
@@ -255,7 +256,7 @@ def golden_values(
     if by_row:
         row = golden.get_column("record_key")
         golden = golden.with_columns(record_key=keys.gather(row))
-        if rows and unique_in_order(keys):
+        if rows and strictly_increasing(keys):
             golden = golden.with_columns(row.alias(RECORD_ROW))
     return golden
 

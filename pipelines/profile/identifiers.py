@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.profile.common import SourceSets, typed, unique_in_order
+from pipelines.profile.common import SourceSets, typed
 from pipelines.profile.golden import candidates
+from quality.suites import strictly_increasing
 
 #: identifier type → golden attribute whose candidates it lists
 IDENTIFIER_TYPES: tuple[str, ...] = ("phone", "email", "inn", "company_inn")
@@ -37,7 +38,7 @@ def build_identifiers(frame: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame
     groups as one grouping by (customer, type, value), ~0.6 of ~3.4 CPU-s less at 1M records.
     """
     lazy = frame.lazy()
-    if unique_in_order(frame.get_column("record_key")):
+    if strictly_increasing(frame.get_column("record_key")):
         lazy = lazy.with_columns(record_key=pl.int_range(pl.len(), dtype=pl.UInt32))
     parts = pl.collect_all([candidates(lazy, kind) for kind in IDENTIFIER_TYPES])
     sources = SourceSets(pl.concat([p.get_column("source") for p in parts]))
