@@ -29,7 +29,7 @@ import polars as pl
 
 from identity.arrays import difference_ints, gather_rows, union_ints, unique_ints
 from identity.batch_guards import batch_identifier_guards, batch_skipped_keys
-from identity.blocking import active_rules, block_keys_sql, rule_caps, write_numbered_keys
+from identity.blocking import active_rules, block_keys_sql, write_numbered_keys
 from identity.comparison import compare, prepare_records
 from identity.engine import Resolution, cluster_and_explain, duckdb_connect, override_pairs
 from identity.evidence import evidence_rows, link_evidence
@@ -214,7 +214,7 @@ def resolve_batch(
         con.register("old_sizes", pl.DataFrame({"kid": kids, "n": state.key_sizes}).to_arrow())
         execute(con, "batch_ids", static_sql("batch_ids"))
         execute(con, "batch_touched", static_sql("batch_touched"))
-        stored = StoredKeys.open(state.keys_dir, rule_caps(settings))
+        stored = state.keys
         small = query(con, "touched_small", "SELECT kid FROM touched WHERE old_n <= cap")
         con.register("old_touch", stored.holding(small["kid"].to_numpy()).to_arrow())
         grown = query(con, "batch_grown", "SELECT kid, old_n + added AS n FROM touched")

@@ -17,19 +17,19 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from identity.blocking import key_ids_path, key_sizes_path
+from identity.blocking import key_ids_path, key_sizes_path, rule_caps
 from identity.comparison import COMPARISONS
 from identity.engine import Frozen, Resolution
 from identity.model import Model
 from identity.settings import EngineSettings
-from identity.storedkeys import drop_keys, store_keys
+from identity.storedkeys import StoredKeys, drop_keys, load_array, store_keys
 
 if TYPE_CHECKING:
     from identity.incremental import Batch
@@ -94,6 +94,7 @@ class State:
     edges: pl.DataFrame  # rid_l, rid_r: candidate links (linked or rejected)
     components: np.ndarray  # per rid, the smallest rid connected to it by ``edges``
     key_sizes: np.ndarray  # per key number, how many key rows hold it (the block's size)
+    keys: StoredKeys  # the block key rows, memory-mapped
     guards: pl.DataFrame  # identity_guards, blocking rows included
     assignments: pl.DataFrame  # record_key, cluster_key, match_rule
     evidence: pl.LazyFrame  # link_evidence, read from the log when asked for
@@ -101,11 +102,6 @@ class State:
     blocking: pl.DataFrame  # per-rule counts of the last full run
     frozen: Frozen
     full_records: int  # records at the last full run (the model was estimated on them)
-
-    @property
-    def keys_dir(self) -> Path:
-        """The block key parts (``identity.storedkeys``)."""
-        return self.root / "block_keys"
 
     @property
     def ids_glob(self) -> str:
@@ -276,11 +272,20 @@ def _save_sizes(root: Path, sizes: np.ndarray) -> None:
 
 
 def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]:
-    """The state in ``root`` if it can be continued under ``settings``, else why not."""
+    """The state in ``root`` if it can be continued under ``settings``, else why not (a state
+    whose files are missing or unreadable is not continued: the run resolves in full)."""
     meta_path = root / "state.json"
     if not meta_path.is_file():
         return None, "no previous resolution state"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    try:
+        return _read_state(root, settings, json.loads(meta_path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
+        return None, f"the stored state cannot be read ({type(exc).__name__}: {exc})"
+
+
+def _read_state(
+    root: Path, settings: EngineSettings, meta: dict[str, Any]
+) -> tuple[State | None, str]:
     if meta.get("fingerprint") != settings_fingerprint(settings):
         return None, "engine settings, comparisons or state version changed since the last run"
     tf = pl.read_parquet(root / "tf.parquet")
@@ -298,7 +303,7 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
         return None, "the stored features do not match the state (an interrupted run)"
     if not features["rid"].is_sorted():
         features = features.sort("rid")
-    components = np.load(root / "components.npy", allow_pickle=False)
+    components = load_array(root / "components.npy")
     if len(components) != features.height:
         return None, "the stored components do not match the state (an interrupted run)"
     log = EvidenceLog(**meta["evidence"])
@@ -307,7 +312,8 @@ def load_state(root: Path, settings: EngineSettings) -> tuple[State | None, str]
         features=features,
         edges=pl.read_parquet(root / "edges.parquet"),
         components=components,
-        key_sizes=np.load(root / "key_sizes.npy", allow_pickle=False),
+        key_sizes=load_array(root / "key_sizes.npy"),
+        keys=StoredKeys.open(root / "block_keys", rule_caps(settings)),
         guards=pl.read_parquet(root / "guards.parquet"),
         assignments=pl.read_parquet(root / "assignments.parquet"),
         evidence=evidence_log(root, log),

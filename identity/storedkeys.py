@@ -22,6 +22,15 @@ import polars as pl
 COLUMNS: dict[str, type[np.generic]] = {"rid": np.uint32, "rule": np.uint8, "kid": np.uint32}
 
 
+def load_array(path: Path, *, mapped: bool = False) -> np.ndarray:
+    """A ``.npy`` array of the state (never pickles); a damaged file names itself."""
+    try:
+        array: np.ndarray = np.load(path, mmap_mode="r" if mapped else None, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"{path.name} is not an array file Svod wrote ({exc})") from exc
+    return array
+
+
 def key_files(keys: Path) -> dict[str, Path]:
     """The array file of each column of the block keys written at ``keys``."""
     return {name: keys.with_name(f"{keys.stem}.{name}.npy") for name in COLUMNS}
@@ -62,9 +71,12 @@ class StoredKeys:
     def open(cls, folder: Path, caps: np.ndarray) -> StoredKeys:
         """The parts in ``folder``, memory-mapped."""
         parts = [
-            {name: np.load(folder / f"part-{n:05d}.{name}.npy", mmap_mode="r") for name in COLUMNS}
+            {name: load_array(folder / f"part-{n:05d}.{name}.npy", mapped=True) for name in COLUMNS}
             for n in key_parts(folder)
         ]
+        for n, part in zip(key_parts(folder), parts, strict=True):
+            if len({len(column) for column in part.values()}) != 1:
+                raise ValueError(f"{folder / f'part-{n:05d}'}: its columns differ in length")
         bounds = {
             by: max((int(part[by].max(initial=0)) + 1 for part in parts), default=0)
             for by in ("rid", "kid")

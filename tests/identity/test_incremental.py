@@ -6,6 +6,7 @@ import random
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -25,7 +26,6 @@ from identity.store import (
     save_batch,
     save_full,
 )
-from identity.storedkeys import StoredKeys
 from pipelines.resolution import Resolved, request_full, resolve_workspace, state_dir
 from pipelines.workspace import Workspace
 from tests.identity.engine_data import PEOPLE, Rec, staged
@@ -124,7 +124,7 @@ def test_saved_key_sizes_count_the_saved_keys(tmp_path: Path) -> None:
     # counts it saves must be what counting them gives, new key numbers included
     state = stored(tmp_path, PEOPLE[:-3])
     _, again = after_batch(tmp_path, state, PEOPLE[-3:] + LATER)
-    kids = np.concatenate([part["kid"] for part in StoredKeys.open(again.keys_dir, CAPS).parts])
+    kids = np.concatenate([part["kid"] for part in again.keys.parts])
     numbers = pl.read_parquet(again.ids_glob)
     assert len(again.key_sizes) == numbers.height > len(state.key_sizes)
     counted = np.bincount(kids, minlength=numbers.height)
@@ -310,3 +310,23 @@ def test_replaced_rows_keep_the_order_a_full_sort_gives() -> None:
     assert replaced["v"].to_list() == [6, 8, 2, 10, 9, 7, 5, 4]
     unsorted = _replaced(stored.reverse(), rebuilt)  # a state written before sorting was kept
     assert unsorted.equals(replaced)
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda root: (root / "block_keys" / "part-00000.kid.npy").unlink(), "part-00000.kid.npy"),
+        (lambda root: (root / "components.npy").write_bytes(b"not an array"), "components.npy"),
+        (lambda root: (root / "state.json").write_text("{", encoding="utf-8"), "JSONDecodeError"),
+    ],
+)
+def test_a_damaged_state_is_not_continued_and_says_why(
+    tmp_path: Path, damage: Any, named: str
+) -> None:
+    # a state file lost or garbled (disk trouble, a hand edit) must lead to a full run with the
+    # reason logged, not to a failed run
+    stored(tmp_path, PEOPLE)
+    damage(tmp_path / "state")
+    state, why = load_state(tmp_path / "state", SETTINGS)
+    assert state is None
+    assert why.startswith("the stored state cannot be read") and named in why
